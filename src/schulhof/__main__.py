@@ -1,0 +1,5 @@
+import sys
+
+from schulhof.cli import main
+
+sys.exit(main())

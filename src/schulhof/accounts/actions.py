@@ -1,0 +1,283 @@
+"""Account actions: the only write path for users, passwords and groups.
+
+Each ``do_*`` function makes one complete state change in one transaction and writes its
+audit entry. Views, the CLI, imports and protocol adapters call these; nothing else saves
+users or groups.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.sessions.models import Session
+from django.db import transaction
+from django.utils import timezone
+
+from schulhof.accounts.models import (
+    Group,
+    GroupKind,
+    IssuedUsername,
+    Membership,
+    Role,
+    Status,
+    User,
+    UserSession,
+)
+from schulhof.accounts.usernames import first_free_username, username_base
+from schulhof.core.actions import log_event
+from schulhof.core.audit import AuditEvent
+from schulhof.core.models import SchoolSettings
+
+FIRST_PASSWORD_DIGITS = 6
+
+
+def username_taken(candidate: str) -> bool:
+    """A name is taken if a user has it now or it was ever issued (never reuse)."""
+    return (
+        User.objects.filter(username=candidate).exists()
+        or IssuedUsername.objects.filter(username=candidate).exists()
+    )
+
+
+def propose_username(first_name: str, last_name: str, name_particle: str = "") -> str:
+    return first_free_username(username_base(first_name, last_name, name_particle), username_taken)
+
+
+def generate_first_password() -> str:
+    """Six random digits from the operating system's CSPRNG."""
+    return "".join(secrets.choice("0123456789") for _ in range(FIRST_PASSWORD_DIGITS))
+
+
+def _first_password_expiry() -> datetime:
+    days = SchoolSettings.get().first_password_valid_days
+    return timezone.now() + timedelta(days=days)
+
+
+@dataclass(frozen=True)
+class NewUser:
+    user: User
+    # Shown once to the person who created the account, never stored in clear.
+    first_password: str | None
+
+
+def do_create_user(
+    *,
+    first_name: str,
+    last_name: str,
+    role: str,
+    acting_user: User,
+    name_particle: str = "",
+    birth_date: date | None = None,
+    kuerzel: str = "",
+    username: str | None = None,
+    password: str | None = None,
+    groups: list[Group] | tuple[Group, ...] = (),
+    external_source: str = "",
+    external_id: str = "",
+    hashed_first_password: tuple[str, str] | None = None,
+) -> NewUser:
+    """Create a person with a generated username and, unless ``password`` is given, a fresh
+    6-digit first password (returned once in ``NewUser.first_password``).
+
+    ``hashed_first_password`` (clear, hash) lets bulk imports hash in parallel beforehand.
+    """
+    if role not in Role.values or role == Role.SYSTEM:
+        raise ValueError("invalid role %r" % role)
+    first_name = first_name.strip()
+    last_name = last_name.strip()
+    with transaction.atomic():
+        name = username or propose_username(first_name, last_name, name_particle)
+        if username_taken(name):
+            raise ValueError("username %s is taken or was issued before" % name)
+        first_password: str | None = None
+        if password is not None:
+            password_hash = make_password(password)
+        elif hashed_first_password is not None:
+            first_password, password_hash = hashed_first_password
+        else:
+            first_password = generate_first_password()
+            password_hash = make_password(first_password)
+        user = User.objects.create(
+            username=name,
+            first_name=first_name,
+            last_name=last_name,
+            name_particle=name_particle.strip(),
+            birth_date=birth_date,
+            role=role,
+            kuerzel=kuerzel.strip().upper(),
+            password=password_hash,
+            first_password_pending=first_password is not None,
+            first_password_expires=_first_password_expiry() if first_password else None,
+            external_source=external_source,
+            external_id=external_id,
+        )
+        IssuedUsername.objects.create(username=name)
+        log_event(
+            AuditEvent.USER_CREATE,
+            acting_user=acting_user,
+            modified_user=user,
+            details={"username": name, "role": role, "first_password": first_password is not None},
+        )
+        for group in groups:
+            do_add_member(group, user, acting_user=acting_user)
+    return NewUser(user=user, first_password=first_password)
+
+
+def do_issue_first_password(user: User, *, acting_user: User) -> str:
+    """Replace the user's password by a new 6-digit first password and end their sessions.
+    Returns the password (to show once and print)."""
+    first_password = generate_first_password()
+    with transaction.atomic():
+        user.password = make_password(first_password)
+        user.first_password_pending = True
+        user.first_password_expires = _first_password_expiry()
+        user.save(update_fields=["password", "first_password_pending", "first_password_expires"])
+        end_sessions(user)
+        log_event(
+            AuditEvent.FIRST_PASSWORD_ISSUE,
+            acting_user=acting_user,
+            modified_user=user,
+            details={"expires": user.first_password_expires.isoformat()},
+        )
+    return first_password
+
+
+def do_set_password(
+    user: User, password: str, *, acting_user: User, keep_session_key: str | None = None
+) -> None:
+    """Set a password the caller has validated; ends the first-password state and every
+    session but ``keep_session_key`` (the one the user is changing it in)."""
+    with transaction.atomic():
+        user.set_password(password)
+        user.first_password_pending = False
+        user.first_password_expires = None
+        user.save(update_fields=["password", "first_password_pending", "first_password_expires"])
+        ended = end_sessions(user, keep_session_key=keep_session_key)
+        log_event(
+            AuditEvent.PASSWORD_CHANGE,
+            acting_user=acting_user,
+            modified_user=user,
+            details={"sessions_ended": ended, "by_self": acting_user.pk == user.pk},
+        )
+
+
+def end_sessions(user: User, *, keep_session_key: str | None = None) -> int:
+    """Delete the user's web sessions (all, or all but one). Returns how many ended."""
+    devices = UserSession.objects.filter(user=user)
+    if keep_session_key:
+        devices = devices.exclude(session_key=keep_session_key)
+    keys = list(devices.values_list("session_key", flat=True))
+    Session.objects.filter(session_key__in=keys).delete()
+    devices.delete()
+    return len(keys)
+
+
+def do_lock_user(
+    user: User, *, acting_user: User, reason: str = "", until: datetime | None = None
+) -> None:
+    with transaction.atomic():
+        user.status = Status.LOCKED
+        user.status_reason = reason
+        user.locked_until = until
+        user.save(update_fields=["status", "status_reason", "locked_until"])
+        end_sessions(user)
+        log_event(
+            AuditEvent.USER_LOCK,
+            acting_user=acting_user,
+            modified_user=user,
+            details={"reason": reason, "until": until.isoformat() if until else None},
+        )
+
+
+def do_unlock_user(user: User, *, acting_user: User, reason: str = "") -> None:
+    with transaction.atomic():
+        user.status = Status.ACTIVE
+        user.status_reason = ""
+        user.locked_until = None
+        user.save(update_fields=["status", "status_reason", "locked_until"])
+        log_event(
+            AuditEvent.USER_UNLOCK,
+            acting_user=acting_user,
+            modified_user=user,
+            details={"reason": reason},
+        )
+
+
+def do_create_group(
+    *,
+    name: str,
+    slug: str,
+    kind: str,
+    acting_user: User,
+    parent: Group | None = None,
+    has_folder: bool = False,
+    has_mail: bool = False,
+    description: str = "",
+    external_source: str = "",
+    external_id: str = "",
+) -> Group:
+    if kind not in GroupKind.values:
+        raise ValueError("invalid group kind %r" % kind)
+    with transaction.atomic():
+        group = Group.objects.create(
+            name=name,
+            slug=slug,
+            kind=kind,
+            parent=parent,
+            has_folder=has_folder,
+            has_mail=has_mail,
+            description=description,
+            external_source=external_source,
+            external_id=external_id,
+        )
+        log_event(
+            AuditEvent.GROUP_CREATE,
+            acting_user=acting_user,
+            modified_group=group,
+            details={"name": name, "slug": slug, "kind": kind},
+        )
+    return group
+
+
+def do_add_member(group: Group, user: User, *, acting_user: User) -> bool:
+    """Add ``user`` to ``group``; returns False if they were a member already."""
+    with transaction.atomic():
+        _membership, created = Membership.objects.get_or_create(group=group, user=user)
+        if created:
+            log_event(
+                AuditEvent.MEMBERSHIP_ADD,
+                acting_user=acting_user,
+                modified_user=user,
+                modified_group=group,
+            )
+    return created
+
+
+def do_remove_member(group: Group, user: User, *, acting_user: User) -> bool:
+    with transaction.atomic():
+        deleted, _by_model = Membership.objects.filter(group=group, user=user).delete()
+        if deleted:
+            log_event(
+                AuditEvent.MEMBERSHIP_REMOVE,
+                acting_user=acting_user,
+                modified_user=user,
+                modified_group=group,
+            )
+    return bool(deleted)
+
+
+def do_set_group_leaders(group: Group, leaders: list[User], *, acting_user: User) -> None:
+    with transaction.atomic():
+        before = set(group.leaders.values_list("username", flat=True))
+        group.leaders.set(leaders)
+        after = {leader.username for leader in leaders}
+        if before != after:
+            log_event(
+                AuditEvent.GROUP_UPDATE,
+                acting_user=acting_user,
+                modified_group=group,
+                details={"leaders": {"old": sorted(before), "new": sorted(after)}},
+            )

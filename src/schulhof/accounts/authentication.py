@@ -1,0 +1,252 @@
+"""The one authentication service. Every entry point (web login, DAV basic auth, the mail
+servers, the API) calls :func:`authenticate`; nothing else checks passwords.
+
+The decision, in order:
+
+1. throttling per account name and per client address (failures in a sliding window; growing
+   delays; after ``ACCOUNT_HARD_LIMIT`` failures the account refuses even the right password
+   until the window has passed);
+2. the password, verified with the same cost for unknown users (a dummy Argon2 hash);
+3. the account state (locked, left, deleted, a lock with an end date);
+4. the first-password rule (web only; expired first passwords refused);
+5. registered *login gates*: sanctions per module, the consent gate, later two-factor.
+
+Every attempt is recorded (LoginAttempt, for throttling and the login history) and audited;
+the password never is.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import cache
+
+from django.contrib.auth.hashers import check_password, make_password
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from schulhof.accounts.models import LoginAttempt, Protocol, Role, Status, User
+from schulhof.core.actions import log_event
+from schulhof.core.audit import AuditEvent
+
+logger = logging.getLogger(__name__)
+
+WINDOW = timedelta(minutes=15)
+# Failures for one account name before delays start, and before it refuses outright.
+ACCOUNT_FREE_FAILURES = 5
+ACCOUNT_HARD_LIMIT = 20
+# Failures from one address (any account) before delays start.
+ADDRESS_FREE_FAILURES = 30
+MAX_DELAY = WINDOW
+
+
+class Outcome:
+    OK = "ok"
+    INVALID = "invalid"
+    THROTTLED = "throttled"
+    LOCKED = "locked"
+    # Outcome names, not passwords:
+    FIRST_PASSWORD_WEB_ONLY = "first_password_web_only"  # noqa: S105
+    FIRST_PASSWORD_EXPIRED = "first_password_expired"  # noqa: S105
+    GATED = "gated"
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    outcome: str
+    user: User | None = None
+    message: str = ""
+    # The user logged in with a first password and must choose a new one before anything else.
+    must_change_password: bool = False
+    retry_after: int = 0
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome == Outcome.OK
+
+
+LoginGate = Callable[[User, str], str | None]
+_gates: list[LoginGate] = []
+
+
+def register_login_gate(gate: LoginGate) -> LoginGate:
+    """Add a check run after a correct password: it returns a German message to refuse the
+    login for that protocol, or None. Modules use this for sanctions, consent, etc."""
+    if gate not in _gates:
+        _gates.append(gate)
+    return gate
+
+
+@cache
+def _dummy_hash() -> str:
+    # Same hasher and cost as real passwords, so unknown users take as long as known ones.
+    return make_password("schulhof-dummy-password-for-timing")
+
+
+def _delay_for(failures: int, free: int) -> timedelta:
+    """Growing delay after ``free`` failures: 2, 4, 8 … seconds, capped at MAX_DELAY."""
+    if failures < free:
+        return timedelta(0)
+    seconds = 2 ** min(failures - free + 1, 20)
+    return min(timedelta(seconds=seconds), MAX_DELAY)
+
+
+def throttle_wait(username: str, client_address: str | None) -> int:
+    """Seconds the caller must wait before another attempt is even checked (0 = go ahead)."""
+    now = timezone.now()
+    since = now - WINDOW
+    waits = [0.0]
+    account = LoginAttempt.objects.filter(username=username).since(since)
+    last_success = account.filter(success=True).values_list("created", flat=True).first()
+    account_failures = account.failures()
+    if last_success is not None:
+        account_failures = account_failures.filter(created__gt=last_success)
+    count = account_failures.count()
+    if count:
+        last = account_failures.values_list("created", flat=True).first() or now
+        if count >= ACCOUNT_HARD_LIMIT:
+            waits.append((last + WINDOW - now).total_seconds())
+        else:
+            waits.append((last + _delay_for(count, ACCOUNT_FREE_FAILURES) - now).total_seconds())
+    if client_address:
+        by_address = LoginAttempt.objects.filter(client_address=client_address).since(since)
+        address_failures = by_address.failures()
+        count = address_failures.count()
+        if count >= ADDRESS_FREE_FAILURES:
+            last = address_failures.values_list("created", flat=True).first() or now
+            waits.append((last + _delay_for(count, ADDRESS_FREE_FAILURES) - now).total_seconds())
+    return max(0, int(max(waits) + 0.999))
+
+
+def _record(
+    username: str,
+    user: User | None,
+    protocol: str,
+    client_address: str | None,
+    outcome: str,
+) -> None:
+    success = outcome == Outcome.OK
+    with transaction.atomic():
+        LoginAttempt.objects.create(
+            username=username,
+            user=user,
+            client_address=client_address,
+            protocol=protocol,
+            success=success,
+            reason="" if success else outcome,
+        )
+        if user is not None:
+            actor = user
+        else:
+            from schulhof.accounts.models import get_system_actor
+
+            actor = get_system_actor()
+        log_event(
+            AuditEvent.LOGIN_SUCCESS if success else AuditEvent.LOGIN_FAILURE,
+            acting_user=actor,
+            modified_user=user,
+            client_address=client_address,
+            details={"username": username, "protocol": protocol, "outcome": outcome},
+        )
+
+
+def normalise_username(raw: str) -> str:
+    """Users type their name in any case, sometimes with the mail domain."""
+    name = (raw or "").strip().lower()
+    if "@" in name:
+        name = name.split("@", 1)[0]
+    return name[:150]
+
+
+def authenticate(
+    username: str,
+    password: str,
+    *,
+    protocol: str,
+    client_address: str | None = None,
+) -> AuthResult:
+    """Decide a login attempt on any protocol. See the module docstring for the order."""
+    if protocol not in Protocol.values:
+        raise ValueError("unknown protocol %r" % protocol)
+    username = normalise_username(username)
+    wait = throttle_wait(username, client_address)
+    if wait:
+        _record(username, None, protocol, client_address, Outcome.THROTTLED)
+        minutes = max(1, (wait + 59) // 60)
+        return AuthResult(
+            Outcome.THROTTLED,
+            message=_(
+                "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(minutes)d "
+                "Minute(n) und versuchen Sie es dann erneut."
+            )
+            % {"minutes": minutes},
+            retry_after=wait,
+        )
+
+    user = User.objects.filter(username=username).exclude(role=Role.SYSTEM).first()
+    if user is None or not user.has_usable_password():
+        check_password(password or "", _dummy_hash())
+        _record(username, None, protocol, client_address, Outcome.INVALID)
+        return AuthResult(Outcome.INVALID, message=_invalid_message())
+    # check_password would upgrade an outdated hash with save(); we keep hashing in actions.
+    if not check_password(password or "", user.password):
+        _record(username, user, protocol, client_address, Outcome.INVALID)
+        return AuthResult(Outcome.INVALID, message=_invalid_message())
+
+    now = timezone.now()
+    if user.status == Status.LOCKED and user.locked_until and user.locked_until <= now:
+        from schulhof.accounts.actions import do_unlock_user
+        from schulhof.accounts.models import get_system_actor
+
+        do_unlock_user(user, acting_user=get_system_actor(), reason="lock expired")
+    if user.status != Status.ACTIVE:
+        _record(username, user, protocol, client_address, Outcome.LOCKED)
+        return AuthResult(Outcome.LOCKED, user=user, message=_locked_message(user))
+
+    if user.first_password_pending:
+        if user.first_password_expires and user.first_password_expires <= now:
+            _record(username, user, protocol, client_address, Outcome.FIRST_PASSWORD_EXPIRED)
+            return AuthResult(
+                Outcome.FIRST_PASSWORD_EXPIRED,
+                user=user,
+                message=_(
+                    "Ihr Erstpasswort ist abgelaufen. Ihre Klassenleitung oder Ihre "
+                    "Beratungslehrkraft kann Ihnen ein neues Erstpasswort geben."
+                ),
+            )
+        if protocol != Protocol.WEB:
+            _record(username, user, protocol, client_address, Outcome.FIRST_PASSWORD_WEB_ONLY)
+            return AuthResult(
+                Outcome.FIRST_PASSWORD_WEB_ONLY,
+                user=user,
+                message=_(
+                    "Sie haben noch ein Erstpasswort. Bitte melden Sie sich zuerst im Portal "
+                    "im Browser an und wählen Sie ein eigenes Passwort."
+                ),
+            )
+
+    for gate in _gates:
+        refusal = gate(user, protocol)
+        if refusal:
+            _record(username, user, protocol, client_address, Outcome.GATED)
+            return AuthResult(Outcome.GATED, user=user, message=refusal)
+
+    _record(username, user, protocol, client_address, Outcome.OK)
+    return AuthResult(Outcome.OK, user=user, must_change_password=user.first_password_pending)
+
+
+def _invalid_message() -> str:
+    return _("Benutzername oder Passwort ist falsch.")
+
+
+def _locked_message(user: User) -> str:
+    if user.status == Status.LEFT:
+        return _("Ihr Konto ist gesperrt, weil Sie die Schule verlassen haben.")
+    if user.locked_until:
+        return _("Ihr Konto ist bis %(date)s gesperrt.") % {
+            "date": timezone.localtime(user.locked_until).strftime("%d.%m.%Y %H:%M")
+        }
+    return _("Ihr Konto ist gesperrt. Bitte wenden Sie sich an die Schulverwaltung.")

@@ -1,0 +1,277 @@
+"""People, groups and memberships: the accounts every other module relies on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+SYSTEM_USERNAME = "system"
+
+
+class Role(models.TextChoices):
+    PUPIL = "pupil", _("Schüler/in")
+    TEACHER = "teacher", _("Lehrkraft")
+    STAFF = "staff", _("Mitarbeiter/in")
+    ADMIN = "admin", _("Administrator/in")
+    # The explicit actor for work nobody started by hand (jobs, imports run by the scheduler).
+    SYSTEM = "system", _("System")
+
+
+class Status(models.TextChoices):
+    ACTIVE = "active", _("aktiv")
+    LOCKED = "locked", _("gesperrt")
+    LEFT = "left", _("abgegangen")
+    DELETED = "deleted", _("gelöscht")
+
+
+class UserQuerySet(models.QuerySet["User"]):
+    def people(self) -> UserQuerySet:
+        """Everyone but the system actor."""
+        return self.exclude(role=Role.SYSTEM)
+
+    def active(self) -> UserQuerySet:
+        return self.filter(status=Status.ACTIVE)
+
+    def pupils(self) -> UserQuerySet:
+        return self.filter(role=Role.PUPIL)
+
+    def teachers(self) -> UserQuerySet:
+        return self.filter(role=Role.TEACHER)
+
+
+class UserManager(BaseUserManager["User"]):
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
+
+    def people(self) -> UserQuerySet:
+        return self.get_queryset().people()
+
+    def get_by_natural_key(self, username: str | None) -> User:
+        return self.get(username=username)
+
+
+class User(AbstractBaseUser):
+    """A person with an account: pupil, teacher, staff member or admin."""
+
+    username = models.CharField(_("Benutzername"), max_length=150, unique=True)
+    first_name = models.CharField(_("Vorname(n)"), max_length=150)
+    last_name = models.CharField(_("Nachname"), max_length=150)
+    name_particle = models.CharField(_("Namenszusatz"), max_length=50, blank=True)
+    birth_date = models.DateField(_("Geburtsdatum"), null=True, blank=True)
+    role = models.CharField(_("Rolle"), max_length=16, choices=Role.choices, db_index=True)
+    status = models.CharField(
+        _("Status"), max_length=16, choices=Status.choices, default=Status.ACTIVE, db_index=True
+    )
+    status_reason = models.CharField(_("Grund"), max_length=500, blank=True)
+    locked_until = models.DateTimeField(_("Gesperrt bis"), null=True, blank=True)
+    left_on = models.DateField(_("Abgangsdatum"), null=True, blank=True)
+    # Identity in the school administration software (SchILD: Interne ID / GUID).
+    external_source = models.CharField(max_length=50, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    first_password_pending = models.BooleanField(_("Hat Erstpasswort"), default=False)
+    first_password_expires = models.DateTimeField(null=True, blank=True)
+    kuerzel = models.CharField(_("Kürzel"), max_length=10, blank=True)
+    date_joined = models.DateTimeField(_("Angelegt"), default=timezone.now)
+    totp_secret = models.CharField(max_length=64, blank=True)
+    totp_enabled = models.BooleanField(_("Zwei-Faktor-Anmeldung"), default=False)
+
+    objects = UserManager()
+
+    USERNAME_FIELD = "username"
+    REQUIRED_FIELDS = ["first_name", "last_name"]
+
+    class Meta:
+        ordering = ["last_name", "first_name", "username"]
+        verbose_name = _("Benutzer")
+        verbose_name_plural = _("Benutzer")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["external_source", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="accounts_user_unique_external_identity",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.username
+
+    @property
+    def is_active(self) -> bool:  # type: ignore[override]
+        return self.status == Status.ACTIVE
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def full_name(self) -> str:
+        family = " ".join(part for part in (self.name_particle, self.last_name) if part)
+        return "%s %s" % (self.first_name, family)
+
+    def get_full_name(self) -> str:
+        return self.full_name
+
+    def get_short_name(self) -> str:
+        return self.first_name
+
+    def email_address(self, mail_domain: str) -> str:
+        return "%s@%s" % (self.username, mail_domain)
+
+
+class IssuedUsername(models.Model):
+    """Every username ever issued, kept after deletion so it is never given to someone else."""
+
+    username = models.CharField(max_length=150, unique=True)
+    issued = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.username
+
+
+class GroupKind(models.TextChoices):
+    CLASS = "class", _("Klasse")
+    YEAR = "year", _("Jahrgang")
+    COURSE = "course", _("Kurs")
+    ROLE = "role", _("Rollengruppe")
+    CUSTOM = "custom", _("Gruppe")
+
+
+class GroupQuerySet(models.QuerySet["Group"]):
+    def classes(self) -> GroupQuerySet:
+        return self.filter(kind=GroupKind.CLASS)
+
+    def led_by(self, user: Any) -> GroupQuerySet:
+        return self.filter(leaders=user)
+
+
+class Group(models.Model):
+    """A class, year group, course, role group or custom group."""
+
+    name = models.CharField(_("Name"), max_length=100)
+    # Stable technical name: the group's mail address local part and folder name.
+    slug = models.SlugField(_("Kurzname"), max_length=100, unique=True)
+    kind = models.CharField(_("Art"), max_length=16, choices=GroupKind.choices, db_index=True)
+    description = models.CharField(_("Beschreibung"), max_length=300, blank=True)
+    # A class belongs to its year group (5a → Jahrgang 5).
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("Übergeordnete Gruppe"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="children",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="memberships_groups"
+    )
+    # Class teachers lead their class; advisors (Beratungslehrer) lead their year group.
+    leaders = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, blank=True, related_name="led_groups"
+    )
+    has_folder = models.BooleanField(_("Gruppenordner"), default=False)
+    has_mail = models.BooleanField(_("Gruppen-E-Mail-Adresse"), default=False)
+    external_source = models.CharField(max_length=50, blank=True)
+    external_id = models.CharField(max_length=100, blank=True)
+    created = models.DateTimeField(default=timezone.now)
+
+    objects = GroupQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["kind", "name"]
+        verbose_name = _("Gruppe")
+        verbose_name_plural = _("Gruppen")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    group = models.ForeignKey(Group, on_delete=models.CASCADE)
+    added = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "group"], name="accounts_membership_unique")
+        ]
+
+    def __str__(self) -> str:
+        return "%s in %s" % (self.user_id, self.group_id)
+
+
+def get_system_actor() -> User:
+    """The explicit actor for audit entries of work that no person started."""
+    user, _created = User.objects.get_or_create(
+        username=SYSTEM_USERNAME,
+        defaults={
+            "first_name": "Schulhof",
+            "last_name": "System",
+            "role": Role.SYSTEM,
+            "status": Status.LOCKED,
+            "status_reason": "system actor, cannot log in",
+            "password": "!",
+        },
+    )
+    return user
+
+
+class Protocol(models.TextChoices):
+    WEB = "web", _("Portal")
+    WEBDAV = "webdav", _("WebDAV")
+    CALDAV = "caldav", _("CalDAV")
+    IMAP = "imap", _("IMAP")
+    SMTP = "smtp", _("SMTP")
+    API = "api", _("App/API")
+
+
+class LoginAttemptQuerySet(models.QuerySet["LoginAttempt"]):
+    def failures(self) -> LoginAttemptQuerySet:
+        return self.filter(success=False)
+
+    def since(self, moment: Any) -> LoginAttemptQuerySet:
+        return self.filter(created__gte=moment)
+
+
+class LoginAttempt(models.Model):
+    """One login attempt on any protocol: the basis of throttling and the login history."""
+
+    created = models.DateTimeField(default=timezone.now, db_index=True)
+    # As typed (lower-cased), so that guessing unknown names is throttled too.
+    username = models.CharField(max_length=150, db_index=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    client_address = models.GenericIPAddressField(null=True, blank=True, db_index=True)
+    protocol = models.CharField(max_length=16, choices=Protocol.choices)
+    success = models.BooleanField(default=False)
+    reason = models.CharField(max_length=32, blank=True)
+
+    objects = LoginAttemptQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return "%s %s %s" % (self.created.isoformat(), self.username, self.success)
+
+
+class UserSession(models.Model):
+    """A signed-in browser or app: listed on the profile page, ended by "log out everywhere"."""
+
+    session_key = models.CharField(max_length=40, unique=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    created = models.DateTimeField(default=timezone.now)
+    last_seen = models.DateTimeField(default=timezone.now)
+    client_address = models.GenericIPAddressField(null=True, blank=True)
+    user_agent = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-last_seen"]
+
+    def __str__(self) -> str:
+        return "%s (%s)" % (self.user_id, self.created.isoformat())
