@@ -352,11 +352,12 @@ class Supervisor:
             self._wake_r, self._wake_w = os.pipe()
             os.set_blocking(self._wake_r, False)
             os.set_blocking(self._wake_w, False)
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self._wake_r, selectors.EVENT_READ, None)
-        self._preexec = _make_preexec(os.getpid())
-        previous_handlers = self._install_signal_handlers()
+        previous_handlers: dict[int, _SignalHandler] = {}
         try:
+            self._selector = selectors.DefaultSelector()
+            self._selector.register(self._wake_r, selectors.EVENT_READ, None)
+            self._preexec = _make_preexec(os.getpid())
+            previous_handlers = self._install_signal_handlers()
             try:
                 self._open_logs()
                 self._main_loop()

@@ -17,11 +17,14 @@ from django.db import transaction
 from django.utils import timezone
 
 from schulhof.accounts.models import (
+    GrantKind,
     Group,
     GroupKind,
     IssuedUsername,
     Membership,
+    PrivilegeGrant,
     Role,
+    Sanction,
     Status,
     User,
     UserSession,
@@ -281,3 +284,188 @@ def do_set_group_leaders(group: Group, leaders: list[User], *, acting_user: User
                 modified_group=group,
                 details={"leaders": {"old": sorted(before), "new": sorted(after)}},
             )
+
+
+def do_create_sanction(
+    user: User,
+    *,
+    blocked: list[str],
+    reason: str,
+    acting_user: User,
+    ends_at: datetime | None = None,
+) -> Sanction:
+    """Block chosen areas (keys of ``sanctions.BLOCKABLE``) until ``ends_at`` or for good."""
+    from schulhof.accounts.sanctions import BLOCKABLE
+
+    unknown = set(blocked) - set(BLOCKABLE)
+    if not blocked or unknown:
+        raise ValueError("invalid blocked areas %r" % sorted(unknown or blocked))
+    if not reason.strip():
+        raise ValueError("a sanction needs a reason")
+    with transaction.atomic():
+        sanction = Sanction.objects.create(
+            user=user,
+            blocked=sorted(set(blocked)),
+            reason=reason.strip(),
+            ends_at=ends_at,
+            created_by=acting_user,
+        )
+        log_event(
+            AuditEvent.SANCTION_CREATE,
+            acting_user=acting_user,
+            modified_user=user,
+            details={
+                "sanction": sanction.pk,
+                "blocked": sanction.blocked,
+                "reason": sanction.reason,
+                "ends_at": ends_at.isoformat() if ends_at else None,
+            },
+        )
+    return sanction
+
+
+def do_lift_sanction(sanction: Sanction, *, acting_user: User) -> None:
+    """End a sanction early."""
+    with transaction.atomic():
+        sanction.lifted_at = timezone.now()
+        sanction.end_recorded = True
+        sanction.save(update_fields=["lifted_at", "end_recorded"])
+        log_event(
+            AuditEvent.SANCTION_END,
+            acting_user=acting_user,
+            modified_user=sanction.user,
+            details={"sanction": sanction.pk, "how": "lifted"},
+        )
+
+
+def do_record_expired_sanctions(*, acting_user: User) -> int:
+    """Audit the natural end of sanctions whose end date has passed (they stopped applying
+    at that moment already; this only records it)."""
+    count = 0
+    for sanction in Sanction.objects.expired_unrecorded().select_related("user"):
+        with transaction.atomic():
+            updated = Sanction.objects.filter(pk=sanction.pk, end_recorded=False).update(
+                end_recorded=True
+            )
+            if updated:
+                log_event(
+                    AuditEvent.SANCTION_END,
+                    acting_user=acting_user,
+                    modified_user=sanction.user,
+                    details={"sanction": sanction.pk, "how": "expired"},
+                )
+                count += 1
+    return count
+
+
+def do_unlock_expired_locks(*, acting_user: User) -> int:
+    """Unlock users whose timed lock has run out."""
+    expired = User.objects.filter(status=Status.LOCKED, locked_until__lte=timezone.now())
+    count = 0
+    for user in expired:
+        do_unlock_user(user, acting_user=acting_user, reason="lock expired")
+        count += 1
+    return count
+
+
+def do_grant_privilege(
+    privilege: str,
+    *,
+    acting_user: User,
+    role: str = "",
+    group: Group | None = None,
+    all_groups_except: list[Group] | None = None,
+) -> PrivilegeGrant:
+    """Grant a named privilege to a role, a group, or all groups except some."""
+    from schulhof.accounts.privileges import all_privileges
+
+    if privilege not in all_privileges():
+        raise ValueError("unknown privilege %r" % privilege)
+    targets = [role != "", group is not None, all_groups_except is not None]
+    if sum(targets) != 1:
+        raise ValueError("grant to exactly one of role, group, all_groups_except")
+    if role:
+        kind = GrantKind.ROLE
+    elif group is not None:
+        kind = GrantKind.GROUP
+    else:
+        kind = GrantKind.ALL_GROUPS_EXCEPT
+    with transaction.atomic():
+        grant = PrivilegeGrant.objects.create(
+            privilege=privilege, kind=kind, role=role, group=group
+        )
+        if all_groups_except:
+            grant.excluded_groups.set(all_groups_except)
+        log_event(
+            AuditEvent.PRIVILEGE_GRANT,
+            acting_user=acting_user,
+            modified_group=group,
+            details={
+                "privilege": privilege,
+                "kind": kind,
+                "role": role or None,
+                "excluded": sorted(g.slug for g in all_groups_except or []),
+            },
+        )
+    return grant
+
+
+def do_revoke_privilege(grant: PrivilegeGrant, *, acting_user: User) -> None:
+    with transaction.atomic():
+        details = {"privilege": grant.privilege, "kind": grant.kind, "role": grant.role or None}
+        group = grant.group
+        grant.delete()
+        log_event(
+            AuditEvent.PRIVILEGE_REVOKE,
+            acting_user=acting_user,
+            modified_group=group,
+            details=details,
+        )
+
+
+def do_update_user(user: User, changes: dict[str, object], *, acting_user: User) -> User:
+    """Change a person's editable fields (names, birth date, role, Kürzel); audits old and
+    new values. The username stays: renaming is a separate decision (imports offer it)."""
+    allowed = {"first_name", "last_name", "name_particle", "birth_date", "role", "kuerzel"}
+    unknown = set(changes) - allowed
+    if unknown:
+        raise ValueError("fields not editable here: %s" % ", ".join(sorted(unknown)))
+    diff: dict[str, dict[str, object]] = {}
+    for field, new in changes.items():
+        old = getattr(user, field)
+        if old != new:
+            diff[field] = {
+                "old": str(old) if old is not None else None,
+                "new": str(new) if new is not None else None,
+            }
+            setattr(user, field, new)
+    if not diff:
+        return user
+    with transaction.atomic():
+        user.save(update_fields=list(diff))
+        log_event(
+            AuditEvent.USER_UPDATE,
+            acting_user=acting_user,
+            modified_user=user,
+            details={"changes": diff},
+        )
+    return user
+
+
+def do_enable_totp(user: User, secret: str, *, acting_user: User) -> None:
+    """Turn on two-factor login with a secret the user has confirmed with a valid code."""
+    with transaction.atomic():
+        user.totp_secret = secret
+        user.totp_enabled = True
+        user.totp_last_step = None
+        user.save(update_fields=["totp_secret", "totp_enabled", "totp_last_step"])
+        log_event(AuditEvent.TOTP_ENABLE, acting_user=acting_user, modified_user=user)
+
+
+def do_disable_totp(user: User, *, acting_user: User) -> None:
+    with transaction.atomic():
+        user.totp_secret = ""
+        user.totp_enabled = False
+        user.totp_last_step = None
+        user.save(update_fields=["totp_secret", "totp_enabled", "totp_last_step"])
+        log_event(AuditEvent.TOTP_DISABLE, acting_user=acting_user, modified_user=user)

@@ -5,3 +5,10 @@ class AccountsConfig(AppConfig):
     name = "schulhof.accounts"
     label = "accounts"
     verbose_name = "Benutzerkonten"
+
+    def ready(self) -> None:
+        # Login gates and periodic jobs register themselves on import.
+        from schulhof.accounts import jobs, sanctions  # noqa: F401
+        from schulhof.accounts.portal import register_modules
+
+        register_modules()

@@ -79,6 +79,8 @@ class User(AbstractBaseUser):
     date_joined = models.DateTimeField(_("Angelegt"), default=timezone.now)
     totp_secret = models.CharField(max_length=64, blank=True)
     totp_enabled = models.BooleanField(_("Zwei-Faktor-Anmeldung"), default=False)
+    # The last accepted 30-second time step: a code is accepted once (no replay).
+    totp_last_step = models.BigIntegerField(null=True, blank=True)
 
     objects = UserManager()
 
@@ -275,3 +277,82 @@ class UserSession(models.Model):
 
     def __str__(self) -> str:
         return "%s (%s)" % (self.user_id, self.created.isoformat())
+
+
+class GrantKind(models.TextChoices):
+    ROLE = "role", _("Rolle")
+    GROUP = "group", _("Gruppe")
+    # IServ's "alle Gruppen außer …": members of any group except the excluded ones.
+    ALL_GROUPS_EXCEPT = "all_groups_except", _("Alle Gruppen außer …")
+
+
+class PrivilegeGrant(models.Model):
+    """A named privilege (see ``accounts.privileges``) granted to a role or to groups."""
+
+    privilege = models.CharField(_("Recht"), max_length=100, db_index=True)
+    kind = models.CharField(_("Vergeben an"), max_length=32, choices=GrantKind.choices)
+    role = models.CharField(_("Rolle"), max_length=16, choices=Role.choices, blank=True)
+    group = models.ForeignKey(
+        Group, verbose_name=_("Gruppe"), on_delete=models.CASCADE, null=True, blank=True
+    )
+    excluded_groups = models.ManyToManyField(
+        Group, verbose_name=_("Ausgenommene Gruppen"), blank=True, related_name="+"
+    )
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["privilege", "kind"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(kind="role", group__isnull=True) & ~models.Q(role="")
+                    | models.Q(kind="group", group__isnull=False, role="")
+                    | models.Q(kind="all_groups_except", group__isnull=True, role="")
+                ),
+                name="accounts_privilegegrant_target_matches_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return "%s → %s" % (self.privilege, self.role or self.group_id or self.kind)
+
+
+class SanctionQuerySet(models.QuerySet["Sanction"]):
+    def in_force(self, now: Any = None) -> SanctionQuerySet:
+        """Sanctions that apply now: started, not lifted, and without or before their end."""
+        now = now or timezone.now()
+        return self.filter(starts_at__lte=now, lifted_at__isnull=True).filter(
+            models.Q(ends_at__isnull=True) | models.Q(ends_at__gt=now)
+        )
+
+    def expired_unrecorded(self, now: Any = None) -> SanctionQuerySet:
+        now = now or timezone.now()
+        return self.filter(ends_at__lte=now, lifted_at__isnull=True, end_recorded=False)
+
+
+class Sanction(models.Model):
+    """A restriction of a rule breaker: chosen modules blocked, with a reason, until an end
+    date or permanently. It ends by itself when ``ends_at`` has passed."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="sanctions"
+    )
+    # Keys from accounts.sanctions.BLOCKABLE (e.g. "mail_send", "files_write").
+    blocked = models.JSONField(_("Gesperrte Bereiche"), default=list)
+    reason = models.CharField(_("Grund"), max_length=500)
+    starts_at = models.DateTimeField(default=timezone.now)
+    ends_at = models.DateTimeField(_("Endet am"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    lifted_at = models.DateTimeField(null=True, blank=True)
+    # The scheduler audits the natural end once.
+    end_recorded = models.BooleanField(default=False)
+
+    objects = SanctionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-starts_at"]
+
+    def __str__(self) -> str:
+        return "%s: %s" % (self.user_id, ", ".join(self.blocked))

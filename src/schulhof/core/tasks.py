@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
 from schulhof.core.models import PeriodicJobState, Task, TaskStatus, WorkerHeartbeat
@@ -210,7 +210,9 @@ def run_worker(
     )
     try:
         while not stop.is_set():
-            close_old_connections()
+            if not connection.in_atomic_block:
+                # Drop connections past their max age or broken by a database restart.
+                close_old_connections()
             monotonic = timezone.now().timestamp()
             if monotonic - last_beat >= HEARTBEAT_SECONDS:
                 beat(worker_id)
