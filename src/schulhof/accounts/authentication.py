@@ -3,9 +3,9 @@ servers, the API) calls :func:`authenticate`; nothing else checks passwords.
 
 The decision, in order:
 
-1. throttling per account name and per client address (failures in a sliding window; growing
-   delays; after ``ACCOUNT_HARD_LIMIT`` failures the account refuses even the right password
-   until the window has passed);
+1. throttling in a sliding window with growing delays: per account name and client address
+   (after ``ACCOUNT_HARD_LIMIT`` failures even the right password is refused from that address
+   until the window has passed), per address over all names, and per name over all addresses;
 2. the password, verified with the same cost for unknown users (a dummy Argon2 hash);
 3. the account state (locked, left, deleted, a lock with an end date);
 4. the first-password rule (web only; expired first passwords refused);
@@ -20,11 +20,12 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from functools import cache
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -35,12 +36,17 @@ from schulhof.core.audit import AuditEvent
 logger = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=15)
-# Failures for one account name before delays start, and before it refuses outright.
-ACCOUNT_FREE_FAILURES = 5
+# One account from one address: delays after a few failures, a hard stop after 20 (until the
+# window after the last failure has passed), even for the right password.
+PAIR_FREE_FAILURES = 5
 ACCOUNT_HARD_LIMIT = 20
-# Failures from one address (any account) before delays start.
+# One address, any accounts (guessing names): delays after 30 failures.
 ADDRESS_FREE_FAILURES = 30
-MAX_DELAY = WINDOW
+# One account, any addresses (a distributed attack): delays after 50 failures. No hard stop
+# here, so that an attacker cannot lock a pupil out of their account from elsewhere.
+ACCOUNT_FREE_FAILURES = 50
+# Growing delays stay short (a typo-prone pupil should not wait long); the hard stop is long.
+MAX_DELAY = timedelta(seconds=30)
 
 
 class Outcome:
@@ -94,30 +100,48 @@ def _delay_for(failures: int, free: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_DELAY)
 
 
+def _failures_since_success(attempts: QuerySet[LoginAttempt]) -> QuerySet[LoginAttempt]:
+    """Failures in ``attempts`` after the newest success among them."""
+    last_success = attempts.filter(success=True).values_list("created", flat=True).first()
+    failures = attempts.failures()
+    if last_success is not None:
+        failures = failures.filter(created__gt=last_success)
+    return failures
+
+
+def _soft_wait(failures: QuerySet[LoginAttempt], free: int, now: datetime) -> float:
+    """Growing delay once ``free`` failures happened within the window before now."""
+    in_window = failures.filter(created__gte=now - WINDOW)
+    count = in_window.count()
+    if count < free:
+        return 0.0
+    last = in_window.values_list("created", flat=True).first() or now
+    return (last + _delay_for(count, free) - now).total_seconds()
+
+
+def _hard_wait(failures: QuerySet[LoginAttempt], now: datetime) -> float:
+    """After ACCOUNT_HARD_LIMIT failures within one window, refuse until a window after the
+    last of them has passed."""
+    last = failures.filter(created__gte=now - WINDOW).values_list("created", flat=True).first()
+    if last is None:
+        return 0.0
+    if failures.filter(created__gte=last - WINDOW, created__lte=last).count() < ACCOUNT_HARD_LIMIT:
+        return 0.0
+    return (last + WINDOW - now).total_seconds()
+
+
 def throttle_wait(username: str, client_address: str | None) -> int:
     """Seconds the caller must wait before another attempt is even checked (0 = go ahead)."""
     now = timezone.now()
-    since = now - WINDOW
-    waits = [0.0]
-    account = LoginAttempt.objects.filter(username=username).since(since)
-    last_success = account.filter(success=True).values_list("created", flat=True).first()
-    account_failures = account.failures()
-    if last_success is not None:
-        account_failures = account_failures.filter(created__gt=last_success)
-    count = account_failures.count()
-    if count:
-        last = account_failures.values_list("created", flat=True).first() or now
-        if count >= ACCOUNT_HARD_LIMIT:
-            waits.append((last + WINDOW - now).total_seconds())
-        else:
-            waits.append((last + _delay_for(count, ACCOUNT_FREE_FAILURES) - now).total_seconds())
+    recent = LoginAttempt.objects.since(now - 2 * WINDOW)
+    account = recent.filter(username=username)
+    waits = [0.0, _soft_wait(_failures_since_success(account), ACCOUNT_FREE_FAILURES, now)]
     if client_address:
-        by_address = LoginAttempt.objects.filter(client_address=client_address).since(since)
-        address_failures = by_address.failures()
-        count = address_failures.count()
-        if count >= ADDRESS_FREE_FAILURES:
-            last = address_failures.values_list("created", flat=True).first() or now
-            waits.append((last + _delay_for(count, ADDRESS_FREE_FAILURES) - now).total_seconds())
+        pair = _failures_since_success(account.filter(client_address=client_address))
+        waits.append(_soft_wait(pair, PAIR_FREE_FAILURES, now))
+        waits.append(_hard_wait(pair, now))
+        by_address = recent.filter(client_address=client_address).failures()
+        waits.append(_soft_wait(by_address, ADDRESS_FREE_FAILURES, now))
     return max(0, int(max(waits) + 0.999))
 
 

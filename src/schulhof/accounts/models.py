@@ -233,7 +233,9 @@ class Protocol(models.TextChoices):
 
 class LoginAttemptQuerySet(models.QuerySet["LoginAttempt"]):
     def failures(self) -> LoginAttemptQuerySet:
-        return self.filter(success=False)
+        """Attempts whose password was checked and failed (refusals while throttled are not
+        counted again, or throttling would feed on itself)."""
+        return self.filter(success=False).exclude(reason="throttled")
 
     def since(self, moment: Any) -> LoginAttemptQuerySet:
         return self.filter(created__gte=moment)
