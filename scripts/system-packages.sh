@@ -4,9 +4,10 @@
 set -euo pipefail
 
 profile="${1:-run}"
-packages=(python3 python3-venv gettext ca-certificates)
+# fonts-dejavu-core: credential letters and consent forms (PDF) need Unicode fonts.
+packages=(python3 python3-venv gettext ca-certificates fonts-dejavu-core)
 if [ "$profile" = "test" ]; then
-  packages+=(postgresql chromium fonts-dejavu-core poppler-utils)
+  packages+=(postgresql chromium poppler-utils)
 fi
 
 missing=()

@@ -91,6 +91,8 @@ def cmd_run(args: argparse.Namespace) -> int:
             "-",
             "--error-logfile",
             "-",
+            # The control socket lives in $HOME; several installations would collide.
+            "--no-control-socket",
             "--graceful-timeout",
             "5",
             "--timeout",
