@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import os
 import signal
-import socket
 import sys
 import threading
 from collections.abc import Sequence
@@ -44,14 +43,6 @@ def _manage(argv: Sequence[str]) -> int:
     return 0
 
 
-def _port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
 def cmd_run(args: argparse.Namespace) -> int:
     """Start web server and worker under the supervisor until Ctrl-C or SIGTERM."""
     if args.bind:
@@ -62,7 +53,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from django.conf import settings
     from django.core.management import call_command
 
-    from schulhof.supervisor import ChildSpec, Supervisor
+    from schulhof.supervisor import ChildSpec, Supervisor, tcp_ready_check
 
     config = settings.SCHULHOF_CONFIG
     if not args.no_setup:
@@ -99,7 +90,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             "120",
         ],
         env=env,
-        ready_check=lambda: _port_open(config.connect_host, config.web_port),
+        ready_check=tcp_ready_check(config.connect_host, config.web_port),
     )
     worker = ChildSpec(name="worker", argv=[sys.executable, "-m", "schulhof", "worker"], env=env)
     children = [web] if args.no_worker else [web, worker]
