@@ -44,10 +44,10 @@ lint: venv
 	$(BIN)/mypy
 
 test-sqlite: venv
-	$(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider
+	$(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider
 
 test-postgres: venv
-	DATABASE_URL=$$(scripts/test-postgres.sh) $(BIN)/pytest -n $(PYTEST_WORKERS) -p no:cacheprovider -m "not e2e"
+	DATABASE_URL=$$(scripts/test-postgres.sh) $(BIN)/pytest -n $(PYTEST_WORKERS) --dist loadfile -p no:cacheprovider -m "not e2e"
 
 test: system-test venv messages
 	$(MAKE) --no-print-directory lint

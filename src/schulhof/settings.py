@@ -78,6 +78,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "schulhof.web.context_processors.portal",
+                "schulhof.accounts.context_processors.sanctions",
             ],
         },
     }

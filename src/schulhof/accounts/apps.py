@@ -10,5 +10,7 @@ class AccountsConfig(AppConfig):
         # Login gates and periodic jobs register themselves on import.
         from schulhof.accounts import jobs, sanctions  # noqa: F401
         from schulhof.accounts.portal import register_modules
+        from schulhof.accounts.portal_admin import register_admin_modules
 
         register_modules()
+        register_admin_modules()

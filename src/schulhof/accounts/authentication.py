@@ -9,7 +9,8 @@ The decision, in order:
 2. the password, verified with the same cost for unknown users (a dummy Argon2 hash);
 3. the account state (locked, left, deleted, a lock with an end date);
 4. the first-password rule (web only; expired first passwords refused);
-5. registered *login gates*: sanctions per module, the consent gate, later two-factor.
+5. registered *login gates*: sanctions per module, the consent gate;
+6. on the web, for users with two-factor login, the code (:func:`finish_second_factor`).
 
 Every attempt is recorded (LoginAttempt, for throttling and the login history) and audited;
 the password never is.
@@ -25,11 +26,17 @@ from functools import cache
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
-from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from schulhof.accounts.models import LoginAttempt, Protocol, Role, Status, User
+from schulhof.accounts.models import (
+    LoginAttempt,
+    LoginAttemptQuerySet,
+    Protocol,
+    Role,
+    Status,
+    User,
+)
 from schulhof.core.actions import log_event
 from schulhof.core.audit import AuditEvent
 
@@ -58,6 +65,9 @@ class Outcome:
     FIRST_PASSWORD_WEB_ONLY = "first_password_web_only"  # noqa: S105
     FIRST_PASSWORD_EXPIRED = "first_password_expired"  # noqa: S105
     GATED = "gated"
+    # Password right, but the user has two-factor login: the code decides (web only).
+    SECOND_FACTOR = "second_factor"
+    SECOND_FACTOR_INVALID = "totp_invalid"
 
 
 @dataclass(frozen=True)
@@ -100,7 +110,7 @@ def _delay_for(failures: int, free: int) -> timedelta:
     return min(timedelta(seconds=seconds), MAX_DELAY)
 
 
-def _failures_since_success(attempts: QuerySet[LoginAttempt]) -> QuerySet[LoginAttempt]:
+def _failures_since_success(attempts: LoginAttemptQuerySet) -> LoginAttemptQuerySet:
     """Failures in ``attempts`` after the newest success among them."""
     last_success = attempts.filter(success=True).values_list("created", flat=True).first()
     failures = attempts.failures()
@@ -109,7 +119,7 @@ def _failures_since_success(attempts: QuerySet[LoginAttempt]) -> QuerySet[LoginA
     return failures
 
 
-def _soft_wait(failures: QuerySet[LoginAttempt], free: int, now: datetime) -> float:
+def _soft_wait(failures: LoginAttemptQuerySet, free: int, now: datetime) -> float:
     """Growing delay once ``free`` failures happened within the window before now."""
     in_window = failures.filter(created__gte=now - WINDOW)
     count = in_window.count()
@@ -119,7 +129,7 @@ def _soft_wait(failures: QuerySet[LoginAttempt], free: int, now: datetime) -> fl
     return (last + _delay_for(count, free) - now).total_seconds()
 
 
-def _hard_wait(failures: QuerySet[LoginAttempt], now: datetime) -> float:
+def _hard_wait(failures: LoginAttemptQuerySet, now: datetime) -> float:
     """After ACCOUNT_HARD_LIMIT failures within one window, refuse until a window after the
     last of them has passed."""
     last = failures.filter(created__gte=now - WINDOW).values_list("created", flat=True).first()
@@ -153,6 +163,7 @@ def _record(
     outcome: str,
 ) -> None:
     success = outcome == Outcome.OK
+    pending = outcome == Outcome.SECOND_FACTOR
     with transaction.atomic():
         LoginAttempt.objects.create(
             username=username,
@@ -168,6 +179,8 @@ def _record(
             from schulhof.accounts.models import get_system_actor
 
             actor = get_system_actor()
+        if pending:
+            return
         log_event(
             AuditEvent.LOGIN_SUCCESS if success else AuditEvent.LOGIN_FAILURE,
             acting_user=actor,
@@ -199,16 +212,7 @@ def authenticate(
     wait = throttle_wait(username, client_address)
     if wait:
         _record(username, None, protocol, client_address, Outcome.THROTTLED)
-        minutes = max(1, (wait + 59) // 60)
-        return AuthResult(
-            Outcome.THROTTLED,
-            message=_(
-                "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(minutes)d "
-                "Minute(n) und versuchen Sie es dann erneut."
-            )
-            % {"minutes": minutes},
-            retry_after=wait,
-        )
+        return AuthResult(Outcome.THROTTLED, message=_throttled_message(wait), retry_after=wait)
 
     user = User.objects.filter(username=username).exclude(role=Role.SYSTEM).first()
     if user is None or not user.has_usable_password():
@@ -258,8 +262,40 @@ def authenticate(
             _record(username, user, protocol, client_address, Outcome.GATED)
             return AuthResult(Outcome.GATED, user=user, message=refusal)
 
+    if protocol == Protocol.WEB and user.totp_enabled:
+        # Neither success nor failure yet: the throttling counters stay as they are until the
+        # code step ends in finish_second_factor().
+        _record(username, user, protocol, client_address, Outcome.SECOND_FACTOR)
+        return AuthResult(
+            Outcome.SECOND_FACTOR, user=user, must_change_password=user.first_password_pending
+        )
+
     _record(username, user, protocol, client_address, Outcome.OK)
     return AuthResult(Outcome.OK, user=user, must_change_password=user.first_password_pending)
+
+
+def finish_second_factor(
+    user: User, code_ok: bool, *, client_address: str | None = None
+) -> AuthResult:
+    """The end of a web login with two-factor login: a right code is the successful login, a
+    wrong one a failure that counts for throttling like a wrong password."""
+    wait = throttle_wait(user.username, client_address)
+    if wait:
+        _record(user.username, user, Protocol.WEB, client_address, Outcome.THROTTLED)
+        return AuthResult(Outcome.THROTTLED, user=user, message=_throttled_message(wait))
+    if not code_ok:
+        _record(user.username, user, Protocol.WEB, client_address, Outcome.SECOND_FACTOR_INVALID)
+        return AuthResult(Outcome.SECOND_FACTOR_INVALID, user=user)
+    _record(user.username, user, Protocol.WEB, client_address, Outcome.OK)
+    return AuthResult(Outcome.OK, user=user, must_change_password=user.first_password_pending)
+
+
+def _throttled_message(wait: int) -> str:
+    minutes = max(1, (wait + 59) // 60)
+    return _(
+        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(minutes)d "
+        "Minute(n) und versuchen Sie es dann erneut."
+    ) % {"minutes": minutes}
 
 
 def _invalid_message() -> str:

@@ -235,7 +235,7 @@ class LoginAttemptQuerySet(models.QuerySet["LoginAttempt"]):
     def failures(self) -> LoginAttemptQuerySet:
         """Attempts whose password was checked and failed (refusals while throttled are not
         counted again, or throttling would feed on itself)."""
-        return self.filter(success=False).exclude(reason="throttled")
+        return self.filter(success=False).exclude(reason__in=["throttled", "second_factor"])
 
     def since(self, moment: Any) -> LoginAttemptQuerySet:
         return self.filter(created__gte=moment)

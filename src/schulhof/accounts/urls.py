@@ -1,6 +1,13 @@
-from django.urls import path
+from django.urls import include, path
 
-from schulhof.accounts.views import auth
+from schulhof.accounts.views import (
+    admin_groups,
+    admin_privileges,
+    admin_users,
+    auth,
+    first_passwords,
+    profile,
+)
 
 app_name = "accounts"
 
@@ -9,4 +16,9 @@ urlpatterns = [
     path("abmelden/", auth.logout_view, name="logout"),
     path("konto/erstes-passwort/", auth.first_password_view, name="first_password"),
     path("konto/passwort/hinweis/", auth.password_hint_view, name="password_hint"),
+    path("", include(profile.urlpatterns)),
+    path("", include(first_passwords.urlpatterns)),
+    path("verwaltung/benutzer/", include(admin_users.urlpatterns)),
+    path("verwaltung/gruppen/", include(admin_groups.urlpatterns)),
+    path("verwaltung/rechte/", include(admin_privileges.urlpatterns)),
 ]

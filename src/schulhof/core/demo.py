@@ -76,14 +76,9 @@ def create_demo_school() -> list[DemoLogin]:
     """Create the demo school in an empty database and return the logins to print."""
     system = get_system_actor()
     school = SchoolSettings.get()
+    # portal_url stays empty: letters and guides then follow the configured address.
     do_update_school_settings(
-        school,
-        {
-            "school_name": DEMO_SCHOOL,
-            "mail_domain": DEMO_DOMAIN,
-            "portal_url": settings.SCHULHOF_BASE_URL,
-        },
-        acting_user=system,
+        school, {"school_name": DEMO_SCHOOL, "mail_domain": DEMO_DOMAIN}, acting_user=system
     )
     SchoolSettings.objects.filter(pk=school.pk).update(is_demo=True)
 

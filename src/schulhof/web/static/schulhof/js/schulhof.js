@@ -38,8 +38,20 @@
     });
   }
 
+  // A "select all" checkbox (data-select-all="<css selector>") ticks the boxes it names;
+  // the server also understands it on its own, so this is only for what the user sees.
+  function initSelectAll() {
+    document.querySelectorAll("[data-select-all]").forEach(function (master) {
+      var selector = master.getAttribute("data-select-all");
+      master.addEventListener("change", function () {
+        document.querySelectorAll(selector).forEach(function (box) { box.checked = master.checked; });
+      });
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     initNavToggle();
     initPasswordHint();
+    initSelectAll();
   });
 })();
