@@ -45,6 +45,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "schulhof.core",
     "schulhof.accounts",
+    "schulhof.schoolimport",
+    "schulhof.files",
     "schulhof.web",
 ]
 

@@ -5,6 +5,8 @@ from schulhof.core.views import healthz
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("", include("schulhof.accounts.urls")),
+    path("", include("schulhof.schoolimport.urls")),
+    path("", include("schulhof.files.urls")),
     path("", include("schulhof.web.urls")),
 ]
 
