@@ -8,6 +8,9 @@ profile="${1:-run}"
 packages=(python3 python3-venv gettext ca-certificates fonts-dejavu-core)
 if [ "$profile" = "test" ]; then
   packages+=(postgresql chromium poppler-utils)
+  # WebDAV end-to-end tests drive real clients: litmus (protocol suite), rclone, cadaver;
+  # davfs2 for trying the mount by hand (it needs a kernel module, CI does not mount).
+  packages+=(litmus rclone cadaver davfs2)
 fi
 
 missing=()

@@ -22,6 +22,10 @@ FORWARDED = {
     "issue-first-password": "Issue a new 6-digit first password to a user.",
     "set-password": "Set a user's password from standard input.",
     "user-lock": "Lock a user, optionally until a date.",
+    "quota": "Show a user's storage usage (files + mail); --set SIZE sets a limit (5G, none).",
+    "import-users": "Import pupils/teachers from SchILD/CSV (preview; --apply imports).",
+    "consent": "Record a pupil's consent and the handover of their credentials.",
+    "moodle-export": "Write the CSV for Moodle's 'Upload users'.",
 }
 
 # Where the Django command's name differs (Django already has a "check" of its own).

@@ -81,6 +81,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "schulhof.web.context_processors.portal",
                 "schulhof.accounts.context_processors.sanctions",
+                "schulhof.accounts.context_processors_lifecycle.leaver_notice",
             ],
         },
     }
@@ -113,6 +114,7 @@ LOGIN_REDIRECT_URL = "web:dashboard"
 LOGOUT_REDIRECT_URL = "accounts:login"
 PASSWORD_HASHERS = [
     # Argon2 first: Dovecot verifies the same hashes for IMAP/SMTP logins.
+    "schulhof.accounts.hashers.SchulhofArgon2PasswordHasher",
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]

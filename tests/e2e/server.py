@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import http.client
 import json
 import os
 import signal
@@ -11,8 +13,10 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 SCHULHOF = [sys.executable, "-m", "schulhof"]
 
@@ -129,3 +133,94 @@ def cmdline(pid: int) -> bytes:
         return Path("/proc/%d/cmdline" % pid).read_bytes()
     except OSError:
         return b""
+
+
+def manage(server: Server, *args: str, stdin: str | None = None) -> str:
+    """Run ``schulhof manage <args>`` against the server's data folder; its stdout."""
+    result = subprocess.run(
+        [*SCHULHOF, "manage", *args],
+        env=server.env(),
+        input=stdin,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    return result.stdout
+
+
+def kill_everything(server: Server) -> None:
+    """SIGKILL ``schulhof run`` and every process below it, each in its process group (the
+    supervisor starts children in their own sessions): a crash, not a shutdown."""
+    assert server.process is not None
+    pids = {server.process.pid, *descendants(server.process.pid)}
+    groups = set()
+    for pid in pids:
+        try:
+            groups.add(os.getpgid(pid))
+        except ProcessLookupError:
+            continue
+    for group in groups:
+        try:
+            os.killpg(group, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    for pid in pids:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            continue
+    server.process.wait(timeout=30)
+    deadline = time.monotonic() + 30
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+
+
+# --- WebDAV helpers ---
+DEMO_PASSWORD = "Schulhof-Demo-2026!"
+
+
+@dataclass
+class Response:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", errors="replace")
+
+
+def dav(
+    server: Server,
+    method: str,
+    path: str,
+    user: str,
+    password: str = DEMO_PASSWORD,
+    *,
+    body: bytes | Iterable[bytes] | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Response:
+    """One request; ``path`` is sent as is (no normalisation, no quoting)."""
+    connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=timeout)
+    token = base64.b64encode(("%s:%s" % (user, password)).encode("utf-8")).decode("ascii")
+    all_headers = {"Authorization": "Basic " + token, **(headers or {})}
+    chunked = body is not None and not isinstance(body, bytes)
+    try:
+        connection.request(method, path, body=body, headers=all_headers, encode_chunked=chunked)
+        response = connection.getresponse()
+        data = response.read()
+        return Response(response.status, {k.lower(): v for k, v in response.getheaders()}, data)
+    finally:
+        connection.close()
+
+
+def url(path: str) -> str:
+    """``/webdav/`` plus a percent-encoded path."""
+    return "/webdav/" + quote(path)
+
+
+def usage(server: Server, username: str) -> dict[str, int]:
+    """``schulhof quota USERNAME --json``."""
+    return json.loads(manage(server, "quota", username, "--json"))

@@ -8,7 +8,7 @@ class AccountsConfig(AppConfig):
 
     def ready(self) -> None:
         # Login gates and periodic jobs register themselves on import.
-        from schulhof.accounts import jobs, sanctions  # noqa: F401
+        from schulhof.accounts import consent, jobs, lifecycle_jobs, sanctions  # noqa: F401
         from schulhof.accounts.portal import register_modules
         from schulhof.accounts.portal_admin import register_admin_modules
 

@@ -81,6 +81,9 @@ class User(AbstractBaseUser):
     totp_enabled = models.BooleanField(_("Zwei-Faktor-Anmeldung"), default=False)
     # The last accepted 30-second time step: a code is accepted once (no replay).
     totp_last_step = models.BigIntegerField(null=True, blank=True)
+    # A leaver's account and all their data are deleted on this day (left_on + the school's
+    # grace period, fixed when they were marked as left). None: no deletion scheduled.
+    deletion_due = models.DateField(_("Löschung am"), null=True, blank=True, db_index=True)
 
     objects = UserManager()
 
@@ -358,3 +361,61 @@ class Sanction(models.Model):
 
     def __str__(self) -> str:
         return "%s: %s" % (self.user_id, ", ".join(self.blocked))
+
+
+class ConsentRecord(models.Model):
+    """The signed "Einwilligung in die Nutzung" of a pupil, as received by the school.
+
+    Guardians sign for pupils under 18, the pupil from 15 (both between 15 and 17), each
+    judged by the age on the day the form was received; ``accounts.consent`` checks this.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="consent_record"
+    )
+    received_on = models.DateField(_("Eingegangen am"))
+    guardian_signed = models.BooleanField(_("Unterschrift Erziehungsberechtigte"), default=False)
+    pupil_signed = models.BooleanField(_("Unterschrift Schüler/in"), default=False)
+    # The Kürzel written on the form; stays when the person who typed it in leaves.
+    kuerzel = models.CharField(_("Kürzel"), max_length=10)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Einwilligung")
+        verbose_name_plural = _("Einwilligungen")
+
+    def __str__(self) -> str:
+        return "%s (%s)" % (self.user_id, self.received_on.isoformat())
+
+
+class HandoverRecord(models.Model):
+    """Username and first password were handed over to the pupil on this day (the school's
+    part of the consent form: date and Kürzel)."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="handover_record"
+    )
+    handed_over_on = models.DateField(_("Übergeben am"))
+    kuerzel = models.CharField(_("Kürzel"), max_length=10)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        verbose_name = _("Übergabe der Zugangsdaten")
+        verbose_name_plural = _("Übergaben der Zugangsdaten")
+
+    def __str__(self) -> str:
+        return "%s (%s)" % (self.user_id, self.handed_over_on.isoformat())

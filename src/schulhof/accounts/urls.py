@@ -5,7 +5,9 @@ from schulhof.accounts.views import (
     admin_privileges,
     admin_users,
     auth,
+    consent,
     first_passwords,
+    leavers,
     profile,
 )
 
@@ -21,4 +23,6 @@ urlpatterns = [
     path("verwaltung/benutzer/", include(admin_users.urlpatterns)),
     path("verwaltung/gruppen/", include(admin_groups.urlpatterns)),
     path("verwaltung/rechte/", include(admin_privileges.urlpatterns)),
+    path("", include(consent.urlpatterns)),
+    path("", include(leavers.urlpatterns)),
 ]

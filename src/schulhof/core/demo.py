@@ -145,6 +145,9 @@ def create_demo_school() -> list[DemoLogin]:
             first_pupil = first_pupil or user
     if first_pupil is None or first_login is None:
         raise RuntimeError("demo data incomplete")
+    _record_demo_consents(
+        {"5a": class_teacher_5a, "6b": class_teacher_6b}, classes, first_login.username, system
+    )
 
     logins = [
         DemoLogin("Admin", admin.username, DEMO_PASSWORD),
@@ -162,6 +165,34 @@ def create_demo_school() -> list[DemoLogin]:
     )
     _write_logins(logins)
     return logins
+
+
+def _record_demo_consents(
+    class_teachers: dict[str, User], classes: dict[str, Group], not_handed_over: str, system: User
+) -> None:
+    """Every demo pupil's consent has come in (recorded with the class teacher's Kürzel), so
+    that they can log in; all but the first-login pupil have their credentials."""
+    from django.utils import timezone
+
+    from schulhof.accounts.consent import signature_rule
+    from schulhof.accounts.lifecycle_actions import do_record_consent, do_record_handover
+
+    today = timezone.localdate()
+    for class_name, teacher in class_teachers.items():
+        for pupil in User.objects.filter(role=Role.PUPIL, membership__group=classes[class_name]):
+            rule = signature_rule(pupil, today)
+            do_record_consent(
+                pupil,
+                received_on=today,
+                guardian_signed=rule.guardian_required,
+                pupil_signed=rule.pupil_required,
+                kuerzel=teacher.kuerzel,
+                acting_user=system,
+            )
+            if pupil.username != not_handed_over:
+                do_record_handover(
+                    pupil, handed_over_on=today, kuerzel=teacher.kuerzel, acting_user=system
+                )
 
 
 def _write_logins(logins: list[DemoLogin]) -> None:

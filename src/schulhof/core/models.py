@@ -34,7 +34,9 @@ class AuditLogEntry(models.Model):
     """One state change or security event. Written only by ``core.actions.log_event``."""
 
     created = models.DateTimeField(default=timezone.now, db_index=True)
-    event_type = models.CharField(max_length=64, choices=AuditEvent.choices, db_index=True)
+    # A value of AuditEvent. Deliberately without ``choices``: modules add event types as they
+    # grow, and a choices list would need a migration for each one. log_event validates.
+    event_type = models.CharField(max_length=64, db_index=True)
     # Who did it: a person, or the explicit system actor for work nobody triggered by hand.
     acting_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
@@ -61,6 +63,14 @@ class AuditLogEntry(models.Model):
 
     def __str__(self) -> str:
         return "%s %s" % (self.created.isoformat(), self.event_type)
+
+    @property
+    def event_label(self) -> str:
+        """The event type's German description (the raw value if it is no longer known)."""
+        try:
+            return str(AuditEvent(self.event_type).label)
+        except ValueError:
+            return self.event_type
 
 
 class SchoolSettings(models.Model):
@@ -110,6 +120,12 @@ class SchoolSettings(models.Model):
         default=6,
         validators=[MinValueValidator(1), MaxValueValidator(24)],
     )
+    max_upload_mib = models.PositiveIntegerField(
+        _("Größte Datei beim Hochladen (MiB, 0 = unbegrenzt)"),
+        default=4096,
+        validators=[MaxValueValidator(1024 * 1024)],
+        help_text=_("Gilt im Portal und im Netzlaufwerk (WebDAV)."),
+    )
     trash_retention_days = models.PositiveIntegerField(
         _("Papierkorb automatisch leeren nach (Tagen)"),
         default=30,
@@ -117,6 +133,13 @@ class SchoolSettings(models.Model):
     )
     require_2fa_for_staff = models.BooleanField(
         _("Zwei-Faktor-Anmeldung für Verwaltung und Admins vorschreiben"), default=False
+    )
+    usage_policy_text = models.TextField(
+        _("Nutzungsordnung"),
+        blank=True,
+        help_text=_(
+            "Wird vor dem Einwilligungsformular gedruckt. Leer: die mitgelieferte Nutzungsordnung."
+        ),
     )
     is_demo = models.BooleanField(default=False, editable=False)
     updated = models.DateTimeField(auto_now=True)

@@ -1,5 +1,5 @@
 """Dashboard cards of the core modules. Each module app registers its own card in ready();
-until the app is installed its card explains what will appear there."""
+until an app is installed, its placeholder card explains what will appear there."""
 
 from typing import Any
 
@@ -45,7 +45,8 @@ def register_builtin_modules() -> None:
                 "Hier erscheinen Ihre zuletzt geänderten Dateien und die Ordner Ihrer Gruppen, "
                 "sobald das Dateimodul eingerichtet ist."
             ),
-        )
+        ),
+        placeholder=True,
     )
     register(
         PortalModule(
@@ -57,7 +58,8 @@ def register_builtin_modules() -> None:
                 "Hier erscheinen Ihre ungelesenen E-Mails, sobald das E-Mail-Modul "
                 "eingerichtet ist."
             ),
-        )
+        ),
+        placeholder=True,
     )
     register(
         PortalModule(
@@ -69,7 +71,8 @@ def register_builtin_modules() -> None:
                 "Hier erscheinen Ihre nächsten Termine und die Termine Ihrer Klasse, sobald "
                 "der Kalender eingerichtet ist."
             ),
-        )
+        ),
+        placeholder=True,
     )
     register(
         PortalModule(
@@ -81,7 +84,8 @@ def register_builtin_modules() -> None:
                 "Hier erscheinen Ihre Stunden von heute und Vertretungen, sobald der "
                 "Stundenplan aus Untis importiert ist."
             ),
-        )
+        ),
+        placeholder=True,
     )
     register(
         PortalModule(

@@ -25,10 +25,18 @@ class PortalModule:
 
 
 _modules: dict[str, PortalModule] = {}
+_placeholders: set[str] = set()
 
 
-def register(module: PortalModule) -> PortalModule:
+def register(module: PortalModule, *, placeholder: bool = False) -> PortalModule:
+    """Register a module. A placeholder (the card of a module whose app is not installed)
+    never replaces a real registration, whatever order the apps are loaded in."""
+    if placeholder and module.key in _modules and module.key not in _placeholders:
+        return _modules[module.key]
     _modules[module.key] = module
+    _placeholders.discard(module.key)
+    if placeholder:
+        _placeholders.add(module.key)
     return module
 
 

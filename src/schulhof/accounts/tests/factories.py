@@ -51,6 +51,24 @@ class UserFactory(factory.django.DjangoModelFactory):
             Membership.objects.get_or_create(user=obj, group=group)
 
     @factory.post_generation
+    def consent(obj: User, create: bool, extracted: bool | None, **kwargs: Any) -> None:
+        """Pupils have their consent recorded (so they can log in); ``consent=False``: not."""
+        if create and obj.role == Role.PUPIL and extracted is not False:
+            from django.utils import timezone
+
+            from schulhof.accounts.models import ConsentRecord
+
+            ConsentRecord.objects.get_or_create(
+                user=obj,
+                defaults={
+                    "received_on": timezone.localdate(),
+                    "guardian_signed": True,
+                    "pupil_signed": True,
+                    "kuerzel": "TEST",
+                },
+            )
+
+    @factory.post_generation
     def leads(obj: User, create: bool, extracted: str | None, **kwargs: Any) -> None:
         """``leads="5a"``: the teacher is the class teacher of 5a."""
         if create and extracted:

@@ -207,7 +207,7 @@ def test_mail_sending_sanction_ends_by_itself(pupil, system_actor):
 
 def test_unknown_user_takes_as_long_as_a_known_one(pupil, settings):
     """Timing must not reveal whether an account exists (real Argon2, wide tolerance)."""
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.Argon2PasswordHasher"]
+    settings.PASSWORD_HASHERS = ["schulhof.accounts.hashers.SchulhofArgon2PasswordHasher"]
     from django.contrib.auth.hashers import make_password
 
     from schulhof.accounts import authentication

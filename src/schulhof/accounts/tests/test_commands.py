@@ -47,6 +47,7 @@ def test_user_add_json():
     assert len(data["first_password"]) == 6 and data["first_password"].isdigit()
     user = User.objects.get(username="zoe.dubois")
     assert user.memberships_groups.filter(slug="5a").exists()
+    run("consent", "zoe.dubois", "--kuerzel", "MÜL")
     assert authenticate("zoe.dubois", data["first_password"], protocol="web").must_change_password
 
 
