@@ -28,6 +28,7 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from schulhof.accounts.models import (
     LoginAttempt,
@@ -292,9 +293,12 @@ def finish_second_factor(
 
 def _throttled_message(wait: int) -> str:
     minutes = max(1, (wait + 59) // 60)
-    return _(
-        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(minutes)d "
-        "Minute(n) und versuchen Sie es dann erneut."
+    return ngettext(
+        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(minutes)d Minute "
+        "und versuchen Sie es dann erneut.",
+        "Zu viele fehlgeschlagene Anmeldeversuche. Bitte warten Sie %(minutes)d Minuten "
+        "und versuchen Sie es dann erneut.",
+        minutes,
     ) % {"minutes": minutes}
 
 

@@ -21,9 +21,16 @@ from schulhof.core.actions import log_event
 from schulhof.core.audit import AuditEvent
 from schulhof.schoolimport import hashing
 from schulhof.schoolimport.diff import NEW
-from schulhof.schoolimport.engine import ApplyResult, ImportOptions, apply_diff, make_preview
+from schulhof.schoolimport.engine import (
+    ApplyResult,
+    ImportOptions,
+    apply_diff,
+    compare_with_database,
+    make_preview,
+)
 from schulhof.schoolimport.models import ImportProfile, ImportRun, RunStatus, UsernameAlias
 from schulhof.schoolimport.profiles import Layout, layout_for_key
+from schulhof.schoolimport.readers import read_export
 
 logger = logging.getLogger(__name__)
 
@@ -130,20 +137,22 @@ def do_apply_import_run(
             % {"count": invalid}
         )
     data = bytes(run.data)
-    # Hashing is slow by design: done before the transaction, for the previewed new people.
+    # Hashing is slow by design: done before the transaction (the database is not locked
+    # meanwhile), for the previewed new people. While the pool hashes, this process reads
+    # the file again, so that the transaction only compares with the database and writes.
     new_ids = [
         person["record_id"] for person in run.preview.get("people", []) if person["change"] == NEW
     ]
-    prepared = dict(
-        zip(new_ids, hashing.first_passwords(len(new_ids), workers=workers), strict=True)
-    )
+    with hashing.start_first_passwords(len(new_ids), workers=workers) as pending:
+        read = read_export(data, options.layout, encoding=options.encoding)
+        prepared = dict(zip(new_ids, pending.result(), strict=True))
     with transaction.atomic():
         claimed = ImportRun.objects.filter(pk=run.pk, status=RunStatus.PREVIEWED).update(
             status=RunStatus.APPLIED, applied_at=timezone.now(), applied_by=acting_user
         )
         if not claimed:
             raise ImportNotOpen(_("Dieser Import wurde bereits übernommen oder verworfen."))
-        fresh = make_preview(data, options)
+        fresh = compare_with_database(read, options)
         if fresh.fingerprint != run.fingerprint:
             raise ImportChanged(
                 _(

@@ -14,9 +14,10 @@ from typing import Any
 from django.utils import timezone
 
 from schulhof.accounts.actions import (
+    UserSpec,
     do_add_member,
     do_create_group,
-    do_create_user,
+    do_create_users,
     do_remove_member,
     do_update_user,
 )
@@ -116,6 +117,12 @@ class Preview:
 def make_preview(data: bytes, options: ImportOptions, *, today: date | None = None) -> Preview:
     """Read the whole file and diff it against the database. Raises ``UnreadableFile``."""
     read = read_export(data, options.layout, encoding=options.encoding, today=today)
+    return compare_with_database(read, options)
+
+
+def compare_with_database(read: ReadResult, options: ImportOptions) -> Preview:
+    """Diff a file that has been read already (``read_export`` is a pure function of the
+    bytes) against the database as it is now."""
     snapshot = load_snapshot(options.source, options.role)
     diff = compute_diff(read, snapshot, role=options.role, full=options.full)
     return Preview(read=read, diff=diff, options=options)
@@ -184,16 +191,12 @@ def apply_diff(
     users = User.objects.in_bulk(
         [person.user_id for person in diff.people if person.user_id is not None]
     )
-    for person in diff.people:
-        result.counts[person.change] += 1
-        if person.change == INVALID:
-            if person.line is not None:
-                result.skipped_lines.append(person.line)
-            continue
-        if person.change == UNCHANGED:
-            continue
-        if person.change == NEW:
-            created = do_create_user(
+    # New people are created together (a few bulk INSERTs, see do_create_users), before the
+    # changes of known people; the diff has already kept their usernames apart.
+    new_people = [person for person in diff.people if person.change == NEW]
+    created_users = do_create_users(
+        [
+            UserSpec(
                 first_name=person.first_name,
                 last_name=person.last_name,
                 name_particle=person.name_particle,
@@ -201,15 +204,26 @@ def apply_diff(
                 role=person.role,
                 kuerzel=person.kuerzel,
                 username=person.username,
-                groups=[groups[slug] for slug in person.groups_add],
+                groups=tuple(groups[slug] for slug in person.groups_add),
                 external_source=source,
                 external_id=person.record_id,
                 hashed_first_password=first_passwords.get(person.record_id),
-                acting_user=acting_user,
             )
-            result.created.append(created.user.pk)
-            if created.first_password:
-                result.first_passwords[created.user.pk] = created.first_password
+            for person in new_people
+        ],
+        acting_user=acting_user,
+    )
+    for created in created_users:
+        result.created.append(created.user.pk)
+        if created.first_password:
+            result.first_passwords[created.user.pk] = created.first_password
+    for person in diff.people:
+        result.counts[person.change] += 1
+        if person.change == INVALID:
+            if person.line is not None:
+                result.skipped_lines.append(person.line)
+            continue
+        if person.change in (UNCHANGED, NEW):
             continue
         assert person.user_id is not None  # noqa: S101 - known people carry their id
         user = users[person.user_id]

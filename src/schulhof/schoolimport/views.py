@@ -48,9 +48,10 @@ from schulhof.schoolimport.profiles import layout_for_key
 logger = logging.getLogger(__name__)
 
 PAGE_SIZE = 200
-#: Above this many new people the apply's hashing (about 0.15 s each on two cores) would
-#: outlast a web request; such imports run on the command line.
-WEB_APPLY_MAX_NEW = 400
+#: Above this many new people the apply's hashing (about 20 ms each on two cores, so ~30 s
+#: for 1,500) would come too close to the web server's 120 s timeout on a loaded machine;
+#: such imports run on the command line.
+WEB_APPLY_MAX_NEW = 1500
 LETTERS_SALT = "schulhof.schoolimport.letters"
 #: How long the result page's letters button works.
 LETTERS_MAX_AGE = 12 * 60 * 60

@@ -189,7 +189,8 @@ def test_output_is_prefixed_and_logged(tmp_path: Path, runners: list[Runner]) ->
     )
     console.wait_for(lambda t: "bad" in t and "partial" in t and "restarting worker" in t)
     elapsed = runner.finish()
-    assert elapsed < 5
+    # Not a speed check: far below the 30 s restart wait, so stop() interrupted it.
+    assert elapsed < 20
 
     text = console.text
     ts = r"\d\d:\d\d:\d\d"
@@ -294,7 +295,8 @@ def test_sigkill_after_stop_timeout(tmp_path: Path, runners: list[Runner]) -> No
     (pid,) = console.wait_for_regex(r"\| stubborn (\d+)$")
     try:
         elapsed = runner.finish()
-        assert 0.5 <= elapsed < 5
+        # Waited for the 0.5 s grace period, then killed instead of waiting for ever.
+        assert 0.5 <= elapsed < 30
         assert wait_gone([int(pid)], timeout=0) == []
     finally:
         kill_quietly([int(pid)])
@@ -431,7 +433,8 @@ def test_second_signal_kills_immediately(tmp_path: Path) -> None:
         started = time.monotonic()
         sup.proc.send_signal(signal.SIGINT)
         assert sup.wait() == 0, sup.output
-        assert time.monotonic() - started < 10
+        # Far below the child's 60 s grace period: the second signal skipped it.
+        assert time.monotonic() - started < 30
         assert wait_gone(pids) == []
         assert "received SIGINT again, killing all processes" in sup.output
         assert "stubborn was killed by SIGKILL" in sup.output
@@ -536,6 +539,7 @@ def test_stop_before_run_returns_immediately(tmp_path: Path) -> None:
     supervisor.stop()
     started = time.monotonic()
     assert supervisor.run() == 0
-    assert time.monotonic() - started < 2
+    # The child would sleep 60 s; nothing was started at all.
+    assert time.monotonic() - started < 20
     with pytest.raises(RuntimeError):
         supervisor.run()

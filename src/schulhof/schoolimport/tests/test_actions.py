@@ -81,6 +81,20 @@ def test_apply_creates_people_groups_and_memberships():
     assert {AuditEvent.IMPORT_PREVIEW, AuditEvent.IMPORT_APPLY, AuditEvent.USER_CREATE} <= events
     apply_entry = AuditLogEntry.objects.get(event_type=AuditEvent.IMPORT_APPLY)
     assert apply_entry.details["counts"]["new"] == 3
+    # Created in bulk, audited as one by one: an entry per person and per membership.
+    assert AuditLogEntry.objects.filter(event_type=AuditEvent.USER_CREATE).count() == 3
+    assert set(
+        AuditLogEntry.objects.filter(
+            event_type=AuditEvent.MEMBERSHIP_ADD, modified_user=jan
+        ).values_list("modified_group__slug", flat=True)
+    ) == {"schueler", "5a", "jahrgang-5"}
+    assert AuditLogEntry.objects.filter(event_type=AuditEvent.MEMBERSHIP_ADD).count() == 9
+    assert set(IssuedUsername.objects.values_list("username", flat=True)) >= {
+        "jan.mueller",
+        "elif.kaya",
+        "tom.weber",
+    }
+    assert result.created == [user(record_id).pk for record_id in ("1", "2", "3")]
 
 
 def test_reimport_changes_nothing():
@@ -100,23 +114,23 @@ def test_reimport_changes_nothing():
 
 
 def test_failure_midway_leaves_nothing(monkeypatch):
-    calls = []
-    real = engine.do_create_user
+    created = []
+    real = engine.do_create_users
 
-    def flaky(**kwargs):
-        calls.append(kwargs["username"])
-        if len(calls) == 3:
-            raise RuntimeError("disk full")
-        return real(**kwargs)
+    def flaky(specs, **kwargs):
+        created.extend(real(specs, **kwargs))  # the people are written ...
+        raise RuntimeError("disk full")  # ... and then something fails
 
-    monkeypatch.setattr(engine, "do_create_user", flaky)
+    monkeypatch.setattr(engine, "do_create_users", flaky)
     system = get_system_actor()
     run = do_create_import_run(
         csv_bytes(HEADER, *BASE), filename="x.csv", options=options(), acting_user=system
     )
     with pytest.raises(RuntimeError):
         do_apply_import_run(run, acting_user=system)
-    assert len(calls) == 3
+    assert len(created) == 3
+    assert not IssuedUsername.objects.exists()
+    assert not AuditLogEntry.objects.filter(event_type=AuditEvent.USER_CREATE).exists()
     assert not User.objects.people().exists()
     assert not Group.objects.exists()
     run.refresh_from_db()

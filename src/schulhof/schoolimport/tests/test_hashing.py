@@ -39,3 +39,24 @@ def test_order_is_kept(count, monkeypatch):
     assert [
         check_password(clear, hashed) for clear, hashed in zip(passwords, hashes, strict=True)
     ] == [True] * count
+
+
+def test_this_process_hashes_chunks_no_worker_has_started():
+    # Spawned workers need a good part of a second to start; MD5 takes microseconds, so
+    # this process takes (most) chunks from the end of the queue itself: their tasks end
+    # up cancelled.
+    passwords = [str(100000 + n) for n in range(400)]
+    pending = hashing.PendingHashes(passwords, workers=2)
+    hashes = pending.result()
+    assert any(future.cancelled() for future in pending._futures)
+    assert all(
+        check_password(clear, hashed) for clear, hashed in zip(passwords, hashes, strict=True)
+    )
+    assert pending._pool is None  # shut down
+
+
+def test_pool_is_shut_down_when_the_caller_gives_up():
+    with pytest.raises(RuntimeError), hashing.start_first_passwords(40, workers=2) as pending:
+        assert pending._hashes._pool is not None
+        raise RuntimeError("file unreadable")
+    assert pending._hashes._pool is None
