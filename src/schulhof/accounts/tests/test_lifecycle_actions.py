@@ -193,9 +193,9 @@ def test_future_leaver_keeps_using_the_account_with_a_banner_until_the_day(
         assert leaver.status == Status.ACTIVE
     assert page.context["leaver_deletion_date"] == date(2026, 9, 11)
     html = page.content.decode()
-    if "includes/leaver_notice.html" in {t.name for t in page.templates}:
-        assert "Ihr Konto wird am 11.09.2026 gelöscht." in html
-        assert "Laden Sie vorher Ihre Daten herunter." in html
+    assert "Ihr Konto wird am 11.09.2026 gelöscht." in html
+    assert "Laden Sie vorher Ihre Daten herunter." in html
+    assert "/dateien/zip/user/%s/" % leaver.username in html
 
     with time_machine.travel(LEAVING_DAY, tick=False):
         process_leavers()
