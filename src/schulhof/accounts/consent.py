@@ -321,7 +321,7 @@ register(
     PortalModule(
         key="consent",
         title=gettext_lazy("Einwilligungen"),
-        icon="users",
+        icon="check",
         order=52,
         url_name="accounts:consent_overview",
         empty_state=gettext_lazy(
@@ -334,7 +334,7 @@ register(
     PortalModule(
         key="leavers",
         title=gettext_lazy("Abgänge"),
-        icon="users",
+        icon="door",
         order=87,
         url_name="accounts:leavers",
         empty_state=gettext_lazy("Abgegangene Benutzer und ihre Löschtermine."),

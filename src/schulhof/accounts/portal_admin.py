@@ -23,7 +23,7 @@ def register_admin_modules() -> None:
         PortalModule(
             key="users",
             title=_("Benutzer"),
-            icon="users",
+            icon="id",
             order=85,
             url_name="accounts:admin_users",
             empty_state=_("Benutzer, Gruppen und Rechte der Schule verwalten."),

@@ -15,7 +15,7 @@ def register_modules() -> None:
         PortalModule(
             key="import",
             title=_("Import"),
-            icon="users",
+            icon="upload",
             order=86,
             url_name="schoolimport:upload",
             empty_state=_(
