@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import transaction
 
 from schulhof.accounts.actions import (
+    do_add_member,
     do_create_group,
     do_create_user,
     do_set_group_leaders,
@@ -120,6 +121,10 @@ def create_demo_school() -> list[DemoLogin]:
     do_set_group_leaders(classes["5a"], [class_teacher_5a], acting_user=system)
     do_set_group_leaders(classes["6b"], [class_teacher_6b], acting_user=system)
     do_set_group_leaders(years["6"], [advisor_6], acting_user=system)
+    # As in most schools, class teachers are also members of their class: they see the class
+    # folder and get the class's mail.
+    do_add_member(classes["5a"], class_teacher_5a, acting_user=system)
+    do_add_member(classes["6b"], class_teacher_6b, acting_user=system)
 
     first_pupil = None
     first_login: DemoLogin | None = None
