@@ -323,3 +323,19 @@ def letter_for(user: User, first_password: str, *, issuer: User) -> CredentialLe
         valid_until=timezone.localdate(expires) if expires else None,
         issuer_kuerzel=issuer.kuerzel or _initials(issuer),
     )
+
+
+def issue_letters_pdf(pupils: Sequence[User], *, issuer: User) -> bytes:
+    """Issue a new first password to each of ``pupils`` (through the action, audited) and
+    return their credential letters as one PDF. One transaction: if the PDF cannot be built,
+    no password has changed."""
+    from django.db import transaction
+
+    from schulhof.accounts.actions import do_issue_first_password
+
+    letters: list[CredentialLetter] = []
+    with transaction.atomic():
+        for pupil in pupils:
+            first_password = do_issue_first_password(pupil, acting_user=issuer)
+            letters.append(letter_for(pupil, first_password, issuer=issuer))
+        return credential_letters_pdf(letters)

@@ -76,6 +76,20 @@ class SessionTrackingMiddleware:
         return self.get_response(request)
 
 
+def end_session(request: HttpRequest) -> None:
+    """Log out in this browser: the device record goes, the logout is audited."""
+    from django.contrib.auth import logout
+
+    from schulhof.core.actions import log_event
+    from schulhof.core.audit import AuditEvent
+
+    user = request.user
+    if isinstance(user, User):
+        log_event(AuditEvent.LOGOUT, acting_user=user, modified_user=user)
+        UserSession.objects.filter(session_key=request.session.session_key).delete()
+    logout(request)
+
+
 def must_set_up_totp(user: User) -> bool:
     """The school requires two-factor login for staff and admins, and this one has none yet."""
     if user.totp_enabled or user.role not in (Role.ADMIN, Role.STAFF):

@@ -18,7 +18,6 @@ from django.core import signing
 from django.core.paginator import Paginator
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
@@ -28,7 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from schulhof.accounts import letters
 from schulhof.accounts.models import User
 from schulhof.accounts.views.admin import require
-from schulhof.core.http import AuthenticatedHttpRequest
+from schulhof.core.http import AuthenticatedHttpRequest, pdf_attachment
 from schulhof.schoolimport.actions import (
     ImportRefused,
     do_apply_import_run,
@@ -389,10 +388,8 @@ def credential_letters(request: AuthenticatedHttpRequest, pk: int) -> HttpRespon
         logger.exception("credential letters for import run %s failed", run.pk)
         messages.error(request, _("Die Zugangsbriefe konnten nicht erstellt werden."))
         return redirect("schoolimport:result", pk=run.pk)
-    response = HttpResponse(pdf, content_type="application/pdf")
     name = "zugangsbriefe-import-%d%s.pdf" % (run.pk, "-" + only_class if only_class else "")
-    response["Content-Disposition"] = content_disposition_header(True, name)
-    return response
+    return pdf_attachment(pdf, name)
 
 
 # Import profiles ---------------------------------------------------------------------------

@@ -46,7 +46,7 @@ from schulhof.accounts.views.admin import (
     german_sort_key,
     require,
 )
-from schulhof.core.http import AuthenticatedHttpRequest
+from schulhof.core.http import AuthenticatedHttpRequest, pdf_attachment
 from schulhof.core.models import SchoolSettings
 
 logger = logging.getLogger(__name__)
@@ -132,9 +132,7 @@ def _letter_response(user: User, first_password: str, issuer: User) -> HttpRespo
     except RuntimeError:
         logger.exception("credential letter for user %s failed", user.pk)
         return None
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = 'attachment; filename="zugangsbrief-%s.pdf"' % user.username
-    return response
+    return pdf_attachment(pdf, "zugangsbrief-%s.pdf" % user.username)
 
 
 @login_required

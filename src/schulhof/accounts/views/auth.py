@@ -4,7 +4,6 @@ change. Thin: forms validate, the authentication service decides, actions write.
 from typing import Any
 
 from django.contrib import messages
-from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
@@ -22,9 +21,11 @@ from schulhof.accounts.actions import do_set_password
 from schulhof.accounts.forms import LoginForm, NewPasswordForm, TotpCodeForm
 from schulhof.accounts.models import Protocol, Status, User
 from schulhof.accounts.passwords import PASSWORD_TIP, strength_hint, user_names
-from schulhof.accounts.sessions import keep_session_after_password_change, start_session
-from schulhof.core.actions import log_event
-from schulhof.core.audit import AuditEvent
+from schulhof.accounts.sessions import (
+    end_session,
+    keep_session_after_password_change,
+    start_session,
+)
 from schulhof.core.http import AuthenticatedHttpRequest
 
 
@@ -167,13 +168,7 @@ def login_totp_view(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def logout_view(request: HttpRequest) -> HttpResponse:
-    if request.user.is_authenticated:
-        user = request.user
-        log_event(AuditEvent.LOGOUT, acting_user=user, modified_user=user)
-        from schulhof.accounts.models import UserSession
-
-        UserSession.objects.filter(session_key=request.session.session_key).delete()
-    logout(request)
+    end_session(request)
     messages.success(request, _("Sie haben sich abgemeldet."))
     return redirect("accounts:login")
 

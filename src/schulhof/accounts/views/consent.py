@@ -21,13 +21,11 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET, require_http_methods
 
-from schulhof.accounts.actions import do_issue_first_password
 from schulhof.accounts.consent import (
     class_pupils,
     classes_with_counts,
@@ -40,7 +38,7 @@ from schulhof.accounts.consent import (
     signature_rule,
 )
 from schulhof.accounts.consent_pdf import consent_forms_pdf, form_for, usage_policy_text
-from schulhof.accounts.letters import CredentialLetter, credential_letters_pdf, letter_for
+from schulhof.accounts.letters import issue_letters_pdf
 from schulhof.accounts.lifecycle_actions import (
     ConsentError,
     do_record_consent,
@@ -48,7 +46,7 @@ from schulhof.accounts.lifecycle_actions import (
 )
 from schulhof.accounts.models import ConsentRecord, Group, HandoverRecord, User
 from schulhof.accounts.policies import first_password_policy
-from schulhof.core.http import AuthenticatedHttpRequest
+from schulhof.core.http import AuthenticatedHttpRequest, filename_part, pdf_attachment
 from schulhof.core.models import SchoolSettings
 
 #: Form field names (German, like the rest of the portal's forms).
@@ -64,16 +62,6 @@ FIELD_WITHOUT_POLICY = "ohne_ordnung"
 
 def _class_or_403(user: User, pk: int, action: str) -> Group:
     return consent_policy.get_object_or_403(user, action, pk=pk)
-
-
-def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
-def _filename_part(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-") or "Klasse"
 
 
 def parse_date(text: str) -> date | None:
@@ -270,7 +258,7 @@ def consent_forms(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
         return redirect("accounts:consent_class", pk=group.pk)
     policy = None if request.GET.get(FIELD_WITHOUT_POLICY) else usage_policy_text(school)
     pdf = consent_forms_pdf(forms, policy_text=policy)
-    return _pdf_response(pdf, "Einwilligungen-%s.pdf" % _filename_part(group.name))
+    return pdf_attachment(pdf, "Einwilligungen-%s.pdf" % filename_part(group.name, "Klasse"))
 
 
 def _letter_candidates(group: Group, user: User) -> tuple[list[User], list[User]]:
@@ -308,14 +296,8 @@ def consent_letters(request: AuthenticatedHttpRequest, pk: int) -> HttpResponse:
             "accounts/consent/letters_confirm.html",
             {"group": group, "eligible": eligible, "skipped": skipped},
         )
-    letters: list[CredentialLetter] = []
-    # One transaction: if the PDF cannot be built, no password has changed.
-    with transaction.atomic():
-        for pupil in eligible:
-            first_password = do_issue_first_password(pupil, acting_user=user)
-            letters.append(letter_for(pupil, first_password, issuer=user))
-        pdf = credential_letters_pdf(letters)
-    return _pdf_response(pdf, "Zugangsdaten-%s.pdf" % _filename_part(group.name))
+    pdf = issue_letters_pdf(eligible, issuer=user)
+    return pdf_attachment(pdf, "Zugangsdaten-%s.pdf" % filename_part(group.name, "Klasse"))
 
 
 urlpatterns = [

@@ -21,7 +21,6 @@ from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path
 from django.utils import timezone
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_variables
@@ -30,14 +29,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from schulhof.accounts import privileges
 from schulhof.accounts.actions import do_issue_first_password
 from schulhof.accounts.letters import (
-    CredentialLetter,
     credential_letters_pdf,
+    issue_letters_pdf,
     letter_for,
     portal_url,
 )
 from schulhof.accounts.models import Group, GroupKind, Membership, Role, Status, User
 from schulhof.accounts.policies import first_password_policy
-from schulhof.core.http import AuthenticatedHttpRequest
+from schulhof.core.http import AuthenticatedHttpRequest, filename_part, pdf_attachment
 
 #: Form field names (German, they show in the address bar of the confirmation step).
 FIELD_PUPILS = "schueler"
@@ -138,16 +137,6 @@ def _selected_pupils(group: Group, user: User, ids: list[int]) -> list[User]:
     return pupils
 
 
-def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(True, filename)
-    return response
-
-
-def _filename_part(name: str) -> str:
-    return re.sub(r"[^\w.-]+", "-", name, flags=re.UNICODE).strip("-") or "Gruppe"
-
-
 # Views ----------------------------------------------------------------------------------
 
 
@@ -229,14 +218,8 @@ def group_first_passwords(request: AuthenticatedHttpRequest, pk: int) -> HttpRes
             {"group": group, "pupils": pupils, "field_pupils": FIELD_PUPILS},
         )
 
-    letters: list[CredentialLetter] = []
-    # One transaction: if the PDF cannot be built, no password has changed.
-    with transaction.atomic():
-        for pupil in pupils:
-            first_password = do_issue_first_password(pupil, acting_user=user)
-            letters.append(letter_for(pupil, first_password, issuer=user))
-        pdf = credential_letters_pdf(letters)
-    return _pdf_response(pdf, "Zugangsdaten-%s.pdf" % _filename_part(group.name))
+    pdf = issue_letters_pdf(pupils, issuer=user)
+    return pdf_attachment(pdf, "Zugangsdaten-%s.pdf" % filename_part(group.name, "Gruppe"))
 
 
 @sensitive_variables("first_password", "letter", "pdf")
@@ -268,7 +251,7 @@ def pupil_first_password(request: AuthenticatedHttpRequest, pk: int) -> HttpResp
             letter = letter_for(pupil, first_password, issuer=user)
             pdf = credential_letters_pdf([letter])
     if action == "pdf":
-        return _pdf_response(pdf, "Zugangsdaten-%s.pdf" % _filename_part(pupil.username))
+        return pdf_attachment(pdf, "Zugangsdaten-%s.pdf" % filename_part(pupil.username, "Gruppe"))
     context.update(
         {
             "first_password": first_password,
