@@ -6,11 +6,15 @@ set -euo pipefail
 profile="${1:-run}"
 # fonts-dejavu-core: credential letters and consent forms (PDF) need Unicode fonts.
 packages=(python3 python3-venv gettext ca-certificates fonts-dejavu-core)
+# Mail: Schulhof runs private Dovecot and Postfix instances (configs in the data folder).
+packages+=(openssl dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sqlite dovecot-pgsql postfix)
 if [ "$profile" = "test" ]; then
   packages+=(postgresql chromium poppler-utils)
   # WebDAV end-to-end tests drive real clients: litmus (protocol suite), rclone, cadaver;
   # davfs2 for trying the mount by hand (it needs a kernel module, CI does not mount).
   packages+=(litmus rclone cadaver davfs2)
+  # Mail clients for the mail tests: mbsync (isync) and swaks.
+  packages+=(isync swaks)
 fi
 
 missing=()
@@ -29,6 +33,17 @@ if [ "$(id -u)" -ne 0 ]; then
   fi
 fi
 export DEBIAN_FRONTEND=noninteractive
+# Postfix: no system-wide configuration; Schulhof writes its own instance's config.
+echo "postfix postfix/main_mailer_type select No configuration" | $sudo debconf-set-selections
 $sudo apt-get update -qq
-# Services must not start on their own from package scripts; we start what we need ourselves.
+# Services must not start on their own from package scripts; we start what we need ourselves
+# (a policy-rc.d that says "no" while installing, removed again afterwards).
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  own_policy=1
+fi
+trap 'if [ -n "$own_policy" ]; then $sudo rm -f "$policy"; fi' EXIT
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

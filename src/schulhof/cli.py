@@ -12,6 +12,10 @@ import signal
 import sys
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from schulhof.supervisor import ChildSpec
 
 # Subcommands forwarded to Django management commands of the same name (dashes → underscores).
 FORWARDED = {
@@ -98,6 +102,10 @@ def cmd_run(args: argparse.Namespace) -> int:
     )
     worker = ChildSpec(name="worker", argv=[sys.executable, "-m", "schulhof", "worker"], env=env)
     children = [web] if args.no_worker else [web, worker]
+    mail_lines: list[str] = []
+    if config.mail_enabled and not args.no_mail:
+        mail_children, mail_lines = _mail_children(env)
+        children += mail_children
 
     def announce() -> None:
         from schulhof.core.demo import login_lines
@@ -109,12 +117,93 @@ def cmd_run(args: argparse.Namespace) -> int:
             "  Health       %s/healthz" % config.base_url,
             "  Data folder  %s" % config.data_dir,
         ]
+        lines += mail_lines
         lines += login_lines()
         lines += ["Stop with Ctrl-C.", ""]
         print("\n".join(lines), flush=True)
 
     supervisor = Supervisor(children, log_dir=config.log_dir, on_ready=announce)
     return supervisor.run()
+
+
+def _mail_children(env: dict[str, str]) -> tuple[list[ChildSpec], list[str]]:
+    """Dovecot, Postfix and the mail gate as supervised children, with the lines that tell
+    where they listen. Prints why mail is off if the servers cannot run here."""
+    from django.conf import settings
+    from django.db import connection
+
+    from schulhof.mail.conf import mail_conf
+    from schulhof.mail.servers.setup import MailSetupError, prepare
+    from schulhof.supervisor import ChildSpec, tcp_ready_check
+
+    conf = mail_conf()
+    try:
+        servers = prepare(
+            conf,
+            log_dir=settings.SCHULHOF_CONFIG.log_dir,
+            database=connection.settings_dict,
+            secrets=settings.SECRETS,
+        )
+    except MailSetupError as error:
+        print("Mail is off: %s" % error, file=sys.stderr, flush=True)
+        return [], []
+    host = conf.internal_host
+    children = [
+        ChildSpec(
+            name="mailgate",
+            argv=[sys.executable, "-m", "schulhof", "mailgate"],
+            env=env,
+            ready_check=tcp_ready_check(host, conf.login_policy_port),
+        ),
+        ChildSpec(
+            name="dovecot",
+            argv=servers.dovecot_argv(),
+            ready_check=tcp_ready_check(conf.client_host, conf.imap_port),
+        ),
+    ]
+    lines = [
+        "  IMAP         %s:%d (STARTTLS), %d (TLS)"
+        % (conf.hostname, conf.imap_port, conf.imaps_port),
+    ]
+    if servers.postfix_config_dir is not None:
+        children.append(
+            ChildSpec(
+                name="postfix",
+                argv=servers.postfix_argv(),
+                ready_check=tcp_ready_check(conf.client_host, conf.submission_port),
+            )
+        )
+        lines += [
+            "  SMTP         %s:%d (submission, STARTTLS), %d (incoming)"
+            % (conf.hostname, conf.submission_port, conf.smtp_port)
+        ]
+    else:
+        print("Postfix needs root; sending mail is off.", file=sys.stderr, flush=True)
+    return children, lines
+
+
+def cmd_mailgate(args: argparse.Namespace) -> int:
+    """The mail gate: lookups, policy, milter and login policy for Postfix and Dovecot."""
+    _django_setup()
+    from django.conf import settings
+
+    from schulhof.mail.conf import mail_conf
+    from schulhof.mail.gate.server import MailGate
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    gate = MailGate(mail_conf(), token=settings.SECRETS["internal_api_token"])
+    gate.start()
+    try:
+        gate.wait(stop)
+    finally:
+        gate.stop()
+    return 0
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
@@ -151,10 +240,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--bind", help="Address to listen on (default 127.0.0.1).")
     run.add_argument("--port", type=int, help="Web port (default 8000).")
     run.add_argument("--no-worker", action="store_true", help="Do not start the worker.")
+    run.add_argument("--no-mail", action="store_true", help="Do not start the mail servers.")
     run.add_argument(
         "--no-setup", action="store_true", help="Skip migrations and static files on start."
     )
     run.set_defaults(func=cmd_run)
+
+    mailgate = sub.add_parser("mailgate", help="Run the mail gate (started by `run`).")
+    mailgate.set_defaults(func=cmd_mailgate)
 
     worker = sub.add_parser("worker", help="Run the background worker in the foreground.")
     worker.add_argument("--max-tasks", type=int, default=None, help="Stop after N tasks.")

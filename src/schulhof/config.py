@@ -18,6 +18,7 @@ Order of precedence, lowest first:
 from __future__ import annotations
 
 import dataclasses
+import fcntl
 import os
 import secrets
 import tomllib
@@ -61,6 +62,32 @@ class Config:
     log_level: str = field(default="INFO", metadata=_section("logging"))
     # [i18n]
     time_zone: str = field(default="Europe/Berlin", metadata=_section("i18n"))
+    # [mail] Private Dovecot and Postfix instances started by `schulhof run`. The defaults are
+    # development ports on loopback, so they never clash with a system mail server.
+    mail_enabled: bool = field(default=True, metadata=_section("mail"))
+    # The name clients and other servers use (guides, certificates, HELO); default: the host
+    # of public_url, else "localhost".
+    mail_hostname: str = field(default="", metadata=_section("mail"))
+    mail_bind: str = field(default="127.0.0.1", metadata=_section("mail"))
+    imap_port: int = field(default=1143, metadata=_section("mail"))
+    imaps_port: int = field(default=1993, metadata=_section("mail"))
+    submission_port: int = field(default=1587, metadata=_section("mail"))
+    smtp_port: int = field(default=2525, metadata=_section("mail"))
+    # Internal ports on 127.0.0.1, from this one upwards: LMTP, SASL, lookups, policy, milter,
+    # login policy (six in all).
+    mail_internal_port_base: int = field(default=11020, metadata=_section("mail"))
+    # Largest message accepted, in MiB (Postfix's message_size_limit).
+    mail_max_message_mib: int = field(default=50, metadata=_section("mail"))
+    # Outbound: empty = deliver directly (MX lookup); else "host:port" of the provider's relay.
+    smarthost: str = field(default="", metadata=_section("mail"))
+    smarthost_user: str = field(default="", metadata=_section("mail"))
+    smarthost_password: str = field(default="", metadata=_section("mail"))
+    # TLS certificate and key (PEM); empty = a self-signed pair in the data folder.
+    mail_tls_cert: str = field(default="", metadata=_section("mail"))
+    mail_tls_key: str = field(default="", metadata=_section("mail"))
+    dkim_selector: str = field(default="schulhof", metadata=_section("mail"))
+    # The system user that owns the mailboxes when Schulhof runs as root (Debian's "mail").
+    mail_system_user: str = field(default="mail", metadata=_section("mail"))
 
     @property
     def db_path(self) -> Path:
@@ -168,10 +195,21 @@ def load_config(environ: dict[str, str] | None = None, *, base_dir: Path | None 
 
 
 def _validate(config: Config) -> None:
-    for port_name in ("web_port",):
+    for port_name in (
+        "web_port",
+        "imap_port",
+        "imaps_port",
+        "submission_port",
+        "smtp_port",
+        "mail_internal_port_base",
+    ):
         port = getattr(config, port_name)
         if not 0 < port < 65536:
             raise ConfigError("%s must be between 1 and 65535, not %d" % (port_name, port))
+    if config.mail_internal_port_base > 65535 - 6:
+        raise ConfigError("mail_internal_port_base leaves no room for the six internal ports")
+    if config.mail_max_message_mib < 1:
+        raise ConfigError("mail_max_message_mib must be at least 1")
     if config.web_workers < 1:
         raise ConfigError("web_workers must be at least 1")
     if config.database_url and not config.database_url.startswith(
@@ -180,18 +218,37 @@ def _validate(config: Config) -> None:
         raise ConfigError("DATABASE_URL must be a postgresql:// or sqlite:// URL")
 
 
+def _generated_secrets() -> dict[str, str]:
+    return {
+        "secret_key": secrets.token_urlsafe(50),
+        # Shared secret for internal endpoints used by the mail servers.
+        "internal_api_token": secrets.token_urlsafe(32),
+        # The webmail logs in to Dovecot as this master user; only Schulhof knows it.
+        "webmail_master_password": secrets.token_urlsafe(32),
+        # Dovecot's login policy requests are salted with this nonce.
+        "mail_policy_nonce": secrets.token_urlsafe(24),
+    }
+
+
 def load_secrets(config: Config) -> dict[str, str]:
-    """Return the installation's secrets, generating the file on first use (mode 0600)."""
+    """Return the installation's secrets, generating the file on first use (mode 0600).
+    Secrets added in later versions are appended to an existing file."""
     path = config.secrets_path
     if path.is_file():
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-        return {str(k): str(v) for k, v in data.items()}
+        data = {str(k): str(v) for k, v in tomllib.loads(path.read_text("utf-8")).items()}
+        if all(key in data for key in _generated_secrets()):
+            return data
+        # Two processes may start at once: append under a lock, after reading again.
+        with path.open("a+", encoding="utf-8") as handle:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+            handle.seek(0)
+            data = {str(k): str(v) for k, v in tomllib.loads(handle.read()).items()}
+            missing = {k: v for k, v in _generated_secrets().items() if k not in data}
+            handle.write("".join('%s = "%s"\n' % item for item in missing.items()))
+            data.update(missing)
+        return data
     path.parent.mkdir(parents=True, exist_ok=True)
-    generated = {
-        "secret_key": secrets.token_urlsafe(50),
-        # Shared secret for internal endpoints used by the mail servers (later modules).
-        "internal_api_token": secrets.token_urlsafe(32),
-    }
+    generated = _generated_secrets()
     text = "".join('%s = "%s"\n' % (key, value) for key, value in generated.items())
     # O_EXCL: two processes starting at once must not write two different keys.
     try:

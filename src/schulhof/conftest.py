@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from schulhof.accounts.models import User, get_system_actor
@@ -23,3 +26,21 @@ def pupil(db: None) -> User:
     return make_user(
         pupil=True, username="paul.pupil", first_name="Paul", last_name="Pupil", klasse="5a"
     )
+
+
+# --- Rows that data migrations create ----------------------------------------------------
+# A test with committed data (``transactional_db``, e.g. the mail tests) ends with a flush
+# that also removes what data migrations put into the test database (default privileges).
+# The next test of the process gets them back, before its own database fixture starts.
+
+
+@pytest.fixture(autouse=True)
+def _migration_rows(request: pytest.FixtureRequest) -> Iterator[None]:
+    from schulhof.core import testing
+
+    if testing.migration_rows_missing():
+        blocker: Any = request.getfixturevalue("django_db_blocker")
+        request.getfixturevalue("django_db_setup")
+        with blocker.unblock():
+            testing.restore_migration_rows()
+    yield

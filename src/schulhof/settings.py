@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "schulhof.accounts",
     "schulhof.schoolimport",
     "schulhof.files",
+    "schulhof.mail",
     "schulhof.web",
 ]
 

@@ -12,3 +12,9 @@ from schulhof.settings import PASSWORD_HASHERS as PRODUCTION_HASHERS
 
 # Argon2 costs ~50 ms per hash by design; tests that measure hashing re-enable it explicitly.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", *PRODUCTION_HASHERS]
+
+# The mail servers (Dovecot) read users from the test database: SQLite must be a file.
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
+    DATABASES["default"]["TEST"] = {  # noqa: F405
+        "NAME": os.path.join(os.environ["SCHULHOF_DATA_DIR"], "test.sqlite3")
+    }

@@ -27,6 +27,12 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_port_block(count: int) -> int:
+    from schulhof.mail.testing import free_port_block as find
+
+    return find(count)
+
+
 def descendants(pid: int) -> set[int]:
     """All live descendants of ``pid``, from /proc (bounded by the process table)."""
     children: dict[int, list[int]] = {}
@@ -66,6 +72,8 @@ class Server:
     port: int
     process: subprocess.Popen[bytes] | None = None
     logins: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # The first of ten free ports for this server's Dovecot, Postfix and mail gate.
+    mail_ports: int = field(default_factory=lambda: free_port_block(10))
 
     @property
     def url(self) -> str:
@@ -80,6 +88,12 @@ class Server:
             SCHULHOF_WEB_PORT=str(self.port),
             SCHULHOF_WEB_WORKERS="1",
             SCHULHOF_WORKER_POLL_SECONDS="0.2",
+            # Private mail ports per server, so parallel test servers never clash.
+            SCHULHOF_IMAP_PORT=str(self.mail_ports),
+            SCHULHOF_IMAPS_PORT=str(self.mail_ports + 1),
+            SCHULHOF_SUBMISSION_PORT=str(self.mail_ports + 2),
+            SCHULHOF_SMTP_PORT=str(self.mail_ports + 3),
+            SCHULHOF_MAIL_INTERNAL_PORT_BASE=str(self.mail_ports + 4),
         )
         return env
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import imaplib
 import os
 import signal
 import time
@@ -32,6 +33,17 @@ def test_run_is_healthy_restarts_worker_and_stops_cleanly(tmp_path):
     }
     tree = descendants(server.process.pid)
     assert len(tree) >= 3, tree  # gunicorn master + worker(s), schulhof worker
+    # The mail servers run under the same supervisor: Dovecot, Postfix, the mail gate.
+    def mail_running() -> bool:
+        commands = b"\n".join(cmdline(pid) for pid in descendants(server.process.pid))
+        return all(name in commands for name in (b"dovecot", b"postfix", b"mailgate"))
+
+    assert _wait(mail_running, timeout=30), (tmp_path / "run-console.log").read_text()
+    tree = descendants(server.process.pid)
+    username, password = server.logins["Schüler 5a"]
+    imap = imaplib.IMAP4("127.0.0.1", server.mail_ports, timeout=30)
+    assert imap.login(username, password)[0] == "OK"
+    imap.logout()
 
     # Log lines are prefixed on the console and written under the data folder.
     console = (tmp_path / "run-console.log").read_text(encoding="utf-8", errors="replace")
@@ -62,6 +74,8 @@ def test_sigterm_also_stops_everything(tmp_path):
     server.start()
     tree = descendants(server.process.pid)
     assert server.stop(signal.SIGTERM) == 0
-    assert _wait(lambda: not any(alive(pid) for pid in tree), timeout=15)
+    assert _wait(lambda: not any(alive(pid) for pid in tree), timeout=15), [
+        cmdline(pid) for pid in tree if alive(pid)
+    ]
     # The stopped worker is reported as such by a fresh health check of the database.
     assert server.health() is None  # web is gone too

@@ -225,6 +225,26 @@ def authenticate(
         _record(username, user, protocol, client_address, Outcome.INVALID)
         return AuthResult(Outcome.INVALID, message=_invalid_message())
 
+    refusal = _after_password(user, protocol)
+    if refusal is not None:
+        _record(username, user, protocol, client_address, refusal.outcome)
+        return refusal
+
+    if protocol == Protocol.WEB and user.totp_enabled:
+        # Neither success nor failure yet: the throttling counters stay as they are until the
+        # code step ends in finish_second_factor().
+        _record(username, user, protocol, client_address, Outcome.SECOND_FACTOR)
+        return AuthResult(
+            Outcome.SECOND_FACTOR, user=user, must_change_password=user.first_password_pending
+        )
+
+    _record(username, user, protocol, client_address, Outcome.OK)
+    return AuthResult(Outcome.OK, user=user, must_change_password=user.first_password_pending)
+
+
+def _after_password(user: User, protocol: str) -> AuthResult | None:
+    """The checks after a correct password: account state, first password, login gates.
+    Returns the refusal, or None if the login may go on."""
     now = timezone.now()
     if user.status == Status.LOCKED and user.locked_until and user.locked_until <= now:
         from schulhof.accounts.actions import do_unlock_user
@@ -232,12 +252,10 @@ def authenticate(
 
         do_unlock_user(user, acting_user=get_system_actor(), reason="lock expired")
     if user.status != Status.ACTIVE:
-        _record(username, user, protocol, client_address, Outcome.LOCKED)
         return AuthResult(Outcome.LOCKED, user=user, message=_locked_message(user))
 
     if user.first_password_pending:
         if user.first_password_expires and user.first_password_expires <= now:
-            _record(username, user, protocol, client_address, Outcome.FIRST_PASSWORD_EXPIRED)
             return AuthResult(
                 Outcome.FIRST_PASSWORD_EXPIRED,
                 user=user,
@@ -247,7 +265,6 @@ def authenticate(
                 ),
             )
         if protocol != Protocol.WEB:
-            _record(username, user, protocol, client_address, Outcome.FIRST_PASSWORD_WEB_ONLY)
             return AuthResult(
                 Outcome.FIRST_PASSWORD_WEB_ONLY,
                 user=user,
@@ -260,19 +277,56 @@ def authenticate(
     for gate in _gates:
         refusal = gate(user, protocol)
         if refusal:
-            _record(username, user, protocol, client_address, Outcome.GATED)
             return AuthResult(Outcome.GATED, user=user, message=refusal)
+    return None
 
-    if protocol == Protocol.WEB and user.totp_enabled:
-        # Neither success nor failure yet: the throttling counters stay as they are until the
-        # code step ends in finish_second_factor().
-        _record(username, user, protocol, client_address, Outcome.SECOND_FACTOR)
-        return AuthResult(
-            Outcome.SECOND_FACTOR, user=user, must_change_password=user.first_password_pending
-        )
 
-    _record(username, user, protocol, client_address, Outcome.OK)
-    return AuthResult(Outcome.OK, user=user, must_change_password=user.first_password_pending)
+# --- Servers that verify the password themselves (Dovecot for IMAP and SMTP) -------------
+
+
+def decide_verified_login(
+    username: str, *, protocol: str, client_address: str | None = None
+) -> AuthResult:
+    """The decision for a login whose password a mail server has already verified with the
+    same hash: throttling (the hard stop refuses even the right password), account state,
+    first password and login gates. Records nothing: the server reports the outcome to
+    :func:`record_verified_login` afterwards."""
+    if protocol not in Protocol.values:
+        raise ValueError("unknown protocol %r" % protocol)
+    username = normalise_username(username)
+    wait = throttle_wait(username, client_address)
+    if wait:
+        return AuthResult(Outcome.THROTTLED, message=_throttled_message(wait), retry_after=wait)
+    user = User.objects.filter(username=username).exclude(role=Role.SYSTEM).first()
+    if user is None:
+        return AuthResult(Outcome.INVALID, message=_invalid_message())
+    return _after_password(user, protocol) or AuthResult(Outcome.OK, user=user)
+
+
+def record_verified_login(
+    username: str,
+    *,
+    protocol: str,
+    client_address: str | None,
+    password_ok: bool,
+    refused: bool,
+) -> str:
+    """Record and audit a mail server's login attempt like any other; returns the outcome.
+    ``refused``: the password was right but :func:`decide_verified_login` said no."""
+    username = normalise_username(username)
+    user = User.objects.filter(username=username).exclude(role=Role.SYSTEM).first()
+    if password_ok and not refused:
+        outcome = Outcome.OK
+    elif refused:
+        outcome = decide_verified_login(
+            username, protocol=protocol, client_address=client_address
+        ).outcome
+        if outcome == Outcome.OK:  # the state changed in between; it was refused then
+            outcome = Outcome.GATED
+    else:
+        outcome = Outcome.INVALID
+    _record(username, user, protocol, client_address, outcome)
+    return outcome
 
 
 def finish_second_factor(

@@ -1,0 +1,137 @@
+"""Where the mail servers listen and keep their files, derived from the installation config.
+
+Everything about the private Dovecot and Postfix instances is computed here once, so the
+config generators, the mail gate, the webmail and the client guides agree on names and ports.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import pwd
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from schulhof.config import Config
+
+# Dovecot's master-user separator: the webmail logs in as "<user>*<MASTER_USER>".
+MASTER_SEPARATOR = "*"
+MASTER_USER = "schulhof-webmail"
+
+
+@dataclass(frozen=True)
+class MailConf:
+    enabled: bool
+    hostname: str
+    bind: str
+    imap_port: int
+    imaps_port: int
+    submission_port: int
+    smtp_port: int
+    lmtp_port: int
+    sasl_port: int
+    lookup_port: int
+    policy_port: int
+    milter_port: int
+    login_policy_port: int
+    max_message_bytes: int
+    smarthost: str
+    smarthost_user: str
+    smarthost_password: str
+    dkim_selector: str
+    # Paths in the data folder
+    root: Path
+    mailboxes: Path
+    tls_cert: Path
+    tls_key: Path
+    dkim_dir: Path
+    # The OS account that owns the mailboxes (uid/gid for Dovecot)
+    system_user: str
+    system_uid: int
+    system_gid: int
+
+    @property
+    def internal_host(self) -> str:
+        return "127.0.0.1"
+
+    @property
+    def client_host(self) -> str:
+        """Where a local client (webmail, tests) reaches the IMAP and submission ports."""
+        wildcard = self.bind in ("0.0.0.0", "::")  # noqa: S104 - a comparison, not a bind
+        return "127.0.0.1" if wildcard else self.bind
+
+    def mailbox_home(self, user_id: int) -> Path:
+        """A user's mail folder: by id, so a renamed user keeps their mail."""
+        return self.mailboxes / str(user_id)
+
+
+def _system_account(config: Config) -> tuple[str, int, int]:
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(config.mail_system_user)
+        return entry.pw_name, entry.pw_uid, entry.pw_gid
+    return getpass.getuser(), os.getuid(), os.getgid()
+
+
+def mail_conf_from(config: Config) -> MailConf:
+    hostname = config.mail_hostname
+    if not hostname:
+        hostname = urlsplit(config.public_url).hostname or "" if config.public_url else ""
+        hostname = hostname or "localhost"
+    root = config.data_dir / "mail"
+    base = config.mail_internal_port_base
+    user, uid, gid = _system_account(config)
+    return MailConf(
+        enabled=config.mail_enabled,
+        hostname=hostname,
+        bind=config.mail_bind,
+        imap_port=config.imap_port,
+        imaps_port=config.imaps_port,
+        submission_port=config.submission_port,
+        smtp_port=config.smtp_port,
+        lmtp_port=base,
+        sasl_port=base + 1,
+        lookup_port=base + 2,
+        policy_port=base + 3,
+        milter_port=base + 4,
+        login_policy_port=base + 5,
+        max_message_bytes=config.mail_max_message_mib * 1024 * 1024,
+        smarthost=config.smarthost,
+        smarthost_user=config.smarthost_user,
+        smarthost_password=config.smarthost_password,
+        dkim_selector=config.dkim_selector,
+        root=root,
+        mailboxes=root / "boxes",
+        tls_cert=Path(config.mail_tls_cert) if config.mail_tls_cert else root / "tls" / "cert.pem",
+        tls_key=Path(config.mail_tls_key) if config.mail_tls_key else root / "tls" / "key.pem",
+        dkim_dir=root / "dkim",
+        system_user=user,
+        system_uid=uid,
+        system_gid=gid,
+    )
+
+
+_override: list[MailConf] = []
+
+
+def mail_conf() -> MailConf:
+    """The running installation's mail settings (from Django's settings.CONFIG); tests and
+    benchmarks that start their own mail servers push theirs with :func:`use_mail_conf`."""
+    if _override:
+        return _override[-1]
+    return _installation_conf()
+
+
+@cache
+def _installation_conf() -> MailConf:
+    from django.conf import settings
+
+    return mail_conf_from(settings.CONFIG)
+
+
+def use_mail_conf(conf: MailConf | None) -> None:
+    """Make ``conf`` the current mail settings (None: back to the installation's)."""
+    _override.clear()
+    if conf is not None:
+        _override.append(conf)

@@ -1,0 +1,120 @@
+"""The mail gate: one process (``schulhof mailgate``, started by ``schulhof run``) that
+answers Postfix and Dovecot from Schulhof's database.
+
+Four listeners on 127.0.0.1, each in its own thread:
+
+- lookups for Postfix (``socketmap``), see :mod:`.socketmap`;
+- Postfix's policy service, see :mod:`.policy`;
+- the milter (header From, parents' information mark, DKIM), see :mod:`.milter`;
+- Dovecot's login policy (HTTP), see :mod:`.loginpolicy`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from email.utils import getaddresses
+from typing import Any
+
+from django.db import close_old_connections
+
+from schulhof.mail import addresses, sending
+from schulhof.mail.conf import MailConf
+from schulhof.mail.gate.base import GateServer
+from schulhof.mail.gate.loginpolicy import LoginPolicyServer
+from schulhof.mail.gate.policy import PolicyHandler
+from schulhof.mail.gate.socketmap import SocketmapHandler
+
+logger = logging.getLogger(__name__)
+
+PARENT_INFO_HEADER = "X-Schulhof-Elterninfo"
+
+
+class SchoolMilterPolicy:
+    """The milter's questions, answered with the sending rules."""
+
+    def check_message(
+        self,
+        *,
+        login: str | None,
+        mail_from: str,
+        recipients: list[str],
+        headers: list[tuple[str, str]],
+    ) -> Any:
+        from schulhof.mail.gate.milter import Verdict
+
+        close_old_connections()
+        senders = [value for name, value in headers if name.lower() in ("from", "sender")]
+        from_addresses = [addr for _name, addr in getaddresses(senders) if addr]
+        refusal = sending.check_header_from(login, from_addresses)
+        if refusal is not None:
+            return Verdict(
+                action="reject",
+                smtp_code=refusal.code,
+                enhanced=refusal.enhanced,
+                text=sending.smtp_text(refusal.text),
+            )
+        remove: tuple[str, ...] = ()
+        marked = any(name.lower() == PARENT_INFO_HEADER.lower() for name, _value in headers)
+        if marked:
+            user = sending.user_for_login(login)
+            if user is None or not addresses.may_mark_parent_info(user):
+                remove = (PARENT_INFO_HEADER,)
+        return Verdict(action="accept", remove_headers=remove)
+
+    def sign_domain(
+        self, *, login: str | None, mail_from: str, headers: list[tuple[str, str]]
+    ) -> str | None:
+        if not login:
+            return None
+        _local, domain = addresses.split(mail_from)
+        if domain and domain in addresses.local_domains():
+            return domain
+        return None
+
+
+class MailGate:
+    """All listeners of the gate; ``start()`` runs them in threads, ``stop()`` ends them."""
+
+    def __init__(self, conf: MailConf, *, token: str):
+        from schulhof.mail import dkim
+        from schulhof.mail.gate.milter import MilterServer
+
+        host = conf.internal_host
+        self.conf = conf
+        self.servers: list[Any] = [
+            GateServer((host, conf.lookup_port), SocketmapHandler),
+            GateServer((host, conf.policy_port), PolicyHandler),
+            LoginPolicyServer((host, conf.login_policy_port), token),
+            MilterServer(
+                host,
+                conf.milter_port,
+                SchoolMilterPolicy(),
+                lambda domain, message: dkim.sign(conf, domain, message),
+                max_message_bytes=conf.max_message_bytes + 1024 * 1024,
+            ),
+        ]
+        self.threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for server in self.servers:
+            thread = threading.Thread(
+                target=server.serve_forever, name="mailgate-%s" % type(server).__name__
+            )
+            thread.daemon = True
+            thread.start()
+            self.threads.append(thread)
+
+    def stop(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+        for thread in self.threads:
+            thread.join(timeout=10)
+        self.threads.clear()
+
+    def wait(self, stop: threading.Event) -> None:
+        while not stop.wait(1.0):
+            dead = [t.name for t in self.threads if not t.is_alive()]
+            if dead:
+                raise RuntimeError("mail gate listener ended: %s" % ", ".join(dead))

@@ -1,0 +1,36 @@
+"""The mailbox goes with the user; the data export has every message."""
+
+from __future__ import annotations
+
+import pytest
+
+from schulhof.mail.conf import mail_conf
+from schulhof.mail.lifecycle import decode_mutf7, delete_person_mail, export_person_mail
+from schulhof.mail.testing import MailStack
+
+pytestmark = pytest.mark.mail
+
+
+def test_export_and_delete(mail: MailStack) -> None:
+    user = mail.create_mail_user(username="leon.schmidt", pupil=True)
+    mail.deliver("leon.schmidt@schule.test", b"Subject: Eins\r\n\r\nA\r\n")
+    mail.deliver("leon.schmidt@schule.test", b"Subject: Zwei\r\n\r\nB\r\n")
+    items = list(export_person_mail(user))
+    assert [item.path for item in items] == [
+        "E-Mail/Posteingang/00001.eml",
+        "E-Mail/Posteingang/00002.eml",
+    ]
+    contents = sorted(b"".join(item.open()) for item in items)
+    assert b"Subject: Eins" in contents[0] or b"Subject: Eins" in contents[1]
+    home = mail_conf().mailbox_home(user.pk)
+    assert home.is_dir()
+    delete_person_mail(user)
+    assert not home.exists()
+    delete_person_mail(user)  # idempotent
+    assert list(export_person_mail(user)) == []
+
+
+def test_decode_folder_names() -> None:
+    assert decode_mutf7("Entw&APw-rfe") == "Entwürfe"
+    assert decode_mutf7("A&-B") == "A&B"
+    assert decode_mutf7("kaputt&") == "kaputt&"
