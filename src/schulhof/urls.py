@@ -9,6 +9,7 @@ urlpatterns = [
     *mail_autoconfig_urlpatterns,
     path("mail/einrichtung/", include("schulhof.mail.clientsetup.urls")),
     path("", include("schulhof.mail.webmail.urls")),
+    path("", include("schulhof.mail.admin.urls")),
     path("", include("schulhof.accounts.urls")),
     path("", include("schulhof.schoolimport.urls")),
     path("", include("schulhof.files.urls")),

@@ -33,6 +33,7 @@ def test_run_is_healthy_restarts_worker_and_stops_cleanly(tmp_path):
     }
     tree = descendants(server.process.pid)
     assert len(tree) >= 3, tree  # gunicorn master + worker(s), schulhof worker
+
     # The mail servers run under the same supervisor: Dovecot, Postfix, the mail gate.
     def mail_running() -> bool:
         commands = b"\n".join(cmdline(pid) for pid in descendants(server.process.pid))

@@ -54,6 +54,8 @@ class AuditEvent(models.TextChoices):
     FILES_QUOTA_SET = "files:quota:set", _("Speicherplatz-Grenze geändert")
     FILES_SPACE_PURGE = "files:space:purge", _("Alle Dateien einer Person gelöscht")
     MOODLE_EXPORT = "accounts:moodle:export", _("Benutzer für Moodle exportiert")
+    # mail
+    MAIL_POLICY_UPDATE = "mail:policy:update", _("E-Mail-Regeln geändert")
     # schoolimport
     IMPORT_PREVIEW = "schoolimport:import:preview", _("Import-Vorschau erstellt")
     IMPORT_APPLY = "schoolimport:import:apply", _("Import übernommen")

@@ -138,6 +138,42 @@ def check_header_from(login: str | None, from_addresses: list[str]) -> Refusal |
     return None
 
 
+# --- SPF (mail from outside) ---------------------------------------------------------------
+
+SPF_TIMEOUT = 10
+
+
+def check_spf(client_address: str, helo: str, sender: str) -> Refusal | None:
+    """SPF for mail from outside (RFC 7208): "fail" is refused, a DNS error deferred; other
+    results (none, neutral, softfail) are accepted. Loopback clients (this machine's own
+    programs) are not checked."""
+    import ipaddress
+
+    import spf
+
+    try:
+        if ipaddress.ip_address(client_address).is_loopback:
+            return None
+    except ValueError:
+        return None
+    query = spf.query(i=client_address, s=sender or "", h=helo or "", timeout=SPF_TIMEOUT)
+    result, _code, explanation = query.check()
+    if result == "fail":
+        return Refusal(
+            "550",
+            "5.7.23",
+            "Der Absender %s darf laut SPF nicht von diesem Server (%s) senden. %s"
+            % (_display(sender or helo), client_address, explanation),
+        )
+    if result == "temperror":
+        return Refusal(
+            "451",
+            "4.7.24",
+            "SPF konnte gerade nicht geprüft werden (DNS). Bitte später erneut versuchen.",
+        )
+    return None
+
+
 # --- Recipients ---------------------------------------------------------------------------
 
 

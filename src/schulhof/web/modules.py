@@ -23,6 +23,11 @@ class PortalModule:
     card_template: str | None = None
     visible: Callable[[Any], bool] = field(default=lambda user: True)
 
+    @property
+    def namespace(self) -> str:
+        """The URL namespace of the module's pages (its entry is current on all of them)."""
+        return (self.url_name or "").partition(":")[0] if ":" in (self.url_name or "") else ""
+
 
 _modules: dict[str, PortalModule] = {}
 _placeholders: set[str] = set()

@@ -40,6 +40,7 @@ def admin_tabs(user: User) -> list[AdminTab]:
         tabs.append(AdminTab("privileges", _("Rechte"), reverse("accounts:admin_privileges")))
     if user.is_admin:
         tabs.append(AdminTab("settings", _("Einstellungen"), reverse("web:school_settings")))
+        tabs.append(AdminTab("mail", _("E-Mail"), reverse("mailadmin:settings")))
     return tabs
 
 

@@ -8,6 +8,7 @@ and at END-OF-MESSAGE (to count what was sent).
 from __future__ import annotations
 
 import logging
+from collections import OrderedDict
 
 from django.db import DatabaseError
 
@@ -19,6 +20,30 @@ logger = logging.getLogger(__name__)
 MAX_LINE = 4096
 MAX_ATTRIBUTES = 100
 DUNNO = "DUNNO"
+# SPF is checked once per message (Postfix asks for every recipient); results by instance.
+_spf_results: OrderedDict[str, str] = OrderedDict()
+SPF_CACHE = 1000
+
+
+def _spf(request: dict[str, str]) -> sending.Refusal | None:
+    instance = request.get("instance", "")
+    cached = _spf_results.get(instance) if instance else None
+    if cached is not None:
+        return None if cached == DUNNO else sending.Refusal(*cached.split(" ", 2))
+    refusal = sending.check_spf(
+        request.get("client_address", ""),
+        request.get("helo_name", ""),
+        request.get("sender", ""),
+    )
+    if instance:
+        _spf_results[instance] = (
+            DUNNO
+            if refusal is None
+            else "%s %s %s" % (refusal.code, refusal.enhanced, refusal.text)
+        )
+        while len(_spf_results) > SPF_CACHE:
+            _spf_results.popitem(last=False)
+    return refusal
 
 
 def decide(request: dict[str, str]) -> str:
@@ -29,6 +54,8 @@ def decide(request: dict[str, str]) -> str:
     try:
         if state == "RCPT":
             refusal = sending.check_sender(login, sender)
+            if refusal is None and not login:
+                refusal = _spf(request)
             if refusal is None:
                 size = request.get("size", "")
                 refusal = sending.check_recipient(

@@ -167,7 +167,7 @@ def prepare(
         ),
         mode=0o644,
     )
-    for folder in (conf.root / "run" / "dovecot", conf.root / "state" / "dovecot"):
+    for folder in (dovecot.base_dir(conf), conf.root / "state" / "dovecot"):
         folder.mkdir(parents=True, exist_ok=True)
 
     postfix_dir: Path | None = None
