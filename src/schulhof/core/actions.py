@@ -73,16 +73,23 @@ def log_events(entries: list[AuditLogEntry]) -> list[AuditLogEntry]:
     return AuditLogEntry.objects.bulk_create(entries, batch_size=500)
 
 
+def apply_changes(obj: Any, changes: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Set the changed fields on ``obj`` (not saved); returns ``{field: {"old", "new"}}`` of
+    what changed, for the audit entry of a settings-like action."""
+    diff: dict[str, dict[str, Any]] = {}
+    for field, new in changes.items():
+        old = getattr(obj, field)
+        if old != new:
+            diff[field] = {"old": old, "new": new}
+            setattr(obj, field, new)
+    return diff
+
+
 def do_update_school_settings(
     school_settings: SchoolSettings, changes: dict[str, Any], *, acting_user: User
 ) -> SchoolSettings:
     """Apply validated changes to the school settings; the audit entry lists old and new values."""
-    diff: dict[str, dict[str, Any]] = {}
-    for field, new in changes.items():
-        old = getattr(school_settings, field)
-        if old != new:
-            diff[field] = {"old": old, "new": new}
-            setattr(school_settings, field, new)
+    diff = apply_changes(school_settings, changes)
     if not diff:
         return school_settings
     with transaction.atomic():

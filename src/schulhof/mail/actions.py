@@ -7,7 +7,7 @@ from typing import Any
 from django.db import transaction
 
 from schulhof.accounts.models import User
-from schulhof.core.actions import log_event
+from schulhof.core.actions import apply_changes, log_event
 from schulhof.core.audit import AuditEvent
 from schulhof.mail.models import MailPolicy
 
@@ -16,12 +16,7 @@ def do_update_mail_policy(
     policy: MailPolicy, changes: dict[str, Any], *, acting_user: User
 ) -> MailPolicy:
     """Apply validated changes to the sending limits; the audit entry lists old and new."""
-    diff: dict[str, dict[str, Any]] = {}
-    for field, new in changes.items():
-        old = getattr(policy, field)
-        if old != new:
-            diff[field] = {"old": old, "new": new}
-            setattr(policy, field, new)
+    diff = apply_changes(policy, changes)
     if not diff:
         return policy
     with transaction.atomic():

@@ -112,14 +112,20 @@ def mail_conf_from(config: Config) -> MailConf:
     )
 
 
+# Two layers above the installation's settings: the servers a test process or benchmark
+# started (``push_base_mail_conf``, by ``testing.MailStack``) and a single test's changes
+# (``use_mail_conf``); clearing a test's changes falls back to the running servers.
+_base: list[MailConf] = []
 _override: list[MailConf] = []
 
 
 def mail_conf() -> MailConf:
-    """The running installation's mail settings (from Django's settings.CONFIG); tests and
-    benchmarks that start their own mail servers push theirs with :func:`use_mail_conf`."""
+    """The running installation's mail settings (from Django's settings.CONFIG), unless a
+    test or benchmark put its own in place (see above)."""
     if _override:
         return _override[-1]
+    if _base:
+        return _base[-1]
     return _installation_conf()
 
 
@@ -131,7 +137,21 @@ def _installation_conf() -> MailConf:
 
 
 def use_mail_conf(conf: MailConf | None) -> None:
-    """Make ``conf`` the current mail settings (None: back to the installation's)."""
+    """Make ``conf`` the current mail settings for one test (None: back to the running
+    servers' or the installation's)."""
     _override.clear()
     if conf is not None:
         _override.append(conf)
+
+
+def push_base_mail_conf(conf: MailConf) -> None:
+    """Mail servers with these settings started in this process (the newest count)."""
+    _base.append(conf)
+
+
+def pop_base_mail_conf(conf: MailConf) -> None:
+    """The mail servers with these settings stopped."""
+    if conf in _base:
+        _base.reverse()
+        _base.remove(conf)
+        _base.reverse()

@@ -18,7 +18,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from schulhof.mail.conf import MailConf, mail_conf_from, use_mail_conf
+from schulhof.mail.conf import (
+    MailConf,
+    mail_conf_from,
+    pop_base_mail_conf,
+    push_base_mail_conf,
+)
 from schulhof.mail.servers.setup import MailServers, prepare
 
 START_TIMEOUT = 30.0
@@ -62,7 +67,7 @@ class MailStack:
     """Start with :meth:`start`, end with :meth:`stop`. ``conf`` is made the current mail
     configuration (``mail_conf()``) while it runs."""
 
-    def __init__(self, root: Path | None = None):
+    def __init__(self, root: Path | None = None, **config_overrides: Any):
         from django.conf import settings
 
         self.root = Path(root or tempfile.mkdtemp(prefix="schulhof-mail-"))
@@ -81,6 +86,7 @@ class MailStack:
             # Big enough for the quota tests' 200 MB message to reach the quota check.
             mail_max_message_mib=256,
         )
+        config = dataclasses.replace(config, **config_overrides)
         self.conf: MailConf = mail_conf_from(config)
         self.log_dir = self.root / "logs"
         self.processes: list[subprocess.Popen[bytes]] = []
@@ -103,7 +109,7 @@ class MailStack:
         self.servers = prepare(
             self.conf, log_dir=self.log_dir, database=database, secrets=settings.SECRETS
         )
-        use_mail_conf(self.conf)
+        push_base_mail_conf(self.conf)
         self.gate = MailGate(self.conf, token=settings.SECRETS["internal_api_token"])
         self.gate.start()
         self._spawn(self.servers.dovecot_argv())
@@ -139,7 +145,7 @@ class MailStack:
         if self.gate is not None:
             self.gate.stop()
             self.gate = None
-        use_mail_conf(None)
+        pop_base_mail_conf(self.conf)
 
     # --- helpers for tests ---------------------------------------------------------------
 

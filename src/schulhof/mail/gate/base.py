@@ -27,6 +27,21 @@ class GateServer(socketserver.ThreadingTCPServer):
     def __init__(self, address: tuple[str, int], handler: type[socketserver.BaseRequestHandler]):
         super().__init__(address, handler)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        log_connection_error(type(self).__name__, client_address)
+
+
+def log_connection_error(server: str, client_address: object) -> None:
+    """A connection that broke (the peer went away) is normal when servers restart; anything
+    else is logged with its traceback, never printed to stderr."""
+    import sys
+
+    error = sys.exc_info()[1]
+    if isinstance(error, (ConnectionError, TimeoutError)):
+        logger.debug("%s: connection from %s ended: %s", server, client_address, error)
+    else:
+        logger.error("%s: request from %s failed", server, client_address, exc_info=error)
+
 
 class GateHandler(socketserver.StreamRequestHandler):
     """Base handler: sets timeouts and cleans up the database connection."""

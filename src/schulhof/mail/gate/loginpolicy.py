@@ -28,6 +28,7 @@ from schulhof.accounts.authentication import (
     record_verified_login,
 )
 from schulhof.accounts.models import Protocol
+from schulhof.mail.gate.base import log_connection_error
 from schulhof.mail.sending import smtp_text
 
 logger = logging.getLogger(__name__)
@@ -68,6 +69,9 @@ class LoginPolicyServer(ThreadingHTTPServer):
     def __init__(self, address: tuple[str, int], token: str):
         self.token = token
         super().__init__(address, LoginPolicyHandler)
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        log_connection_error(type(self).__name__, client_address)
 
 
 class LoginPolicyHandler(BaseHTTPRequestHandler):

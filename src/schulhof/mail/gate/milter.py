@@ -582,6 +582,11 @@ class MilterServer(socketserver.ThreadingTCPServer):
         self._serving = True
         super().serve_forever(poll_interval)
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        from schulhof.mail.gate.base import log_connection_error
+
+        log_connection_error(type(self).__name__, client_address)
+
     def shutdown(self) -> None:
         """Stop serving, close open MTA connections and the listening socket."""
         if self._serving:

@@ -168,3 +168,31 @@ def test_pupil_may_not_write_outside_teacher_may(mail: MailStack) -> None:
     sender = "thomas.mueller@schule.test"
     # Accepted (then queued: there is no DNS here).
     assert send(mail, teacher, sender, ["kollege@example.org"], message(sender, ["x"])) == {}
+
+
+def test_pupil_writes_to_own_class_but_not_to_another(mail: MailStack) -> None:
+    leon = mail.create_mail_user(username="leon.schmidt", pupil=True, klasse="5a")
+    mia = mail.create_mail_user(username="mia.schneider", pupil=True, klasse="5a")
+    mail.create_mail_user(username="paul.becker", pupil=True, klasse="6b")
+    sender = "leon.schmidt@schule.test"
+    assert send(mail, leon, sender, ["5a@schule.test"], message(sender, ["5a@schule.test"])) == {}
+    assert wait_for_count(mail, mia, 1) == 1
+    with pytest.raises(smtplib.SMTPRecipientsRefused) as error:
+        send(mail, leon, sender, ["6b@schule.test"], message(sender, ["6b@schule.test"]))
+    _code, text = error.value.recipients["6b@schule.test"]
+    assert b"in denen Sie Mitglied sind" in text
+
+
+def test_old_username_stays_an_alias(mail: MailStack) -> None:
+    from schulhof.schoolimport.models import UsernameAlias
+
+    mia = mail.create_mail_user(username="mia.neumann", pupil=True)
+    UsernameAlias.objects.create(user=mia, username="mia.schneider")
+    leon = mail.create_mail_user(username="leon.schmidt", pupil=True)
+    sender = "leon.schmidt@schule.test"
+    old = "mia.schneider@schule.test"
+    assert send(mail, leon, sender, [old], message(sender, [old])) == {}
+    assert wait_for_count(mail, mia, 1) == 1
+    # She may still send with her old address.
+    assert send(mail, mia, old, [sender], message(old, [sender])) == {}
+    assert wait_for_count(mail, leon, 1) == 1
