@@ -186,10 +186,11 @@ def main() -> int:
         setup_django(root / "data")
         from django.contrib.auth.hashers import make_password
 
+        from schulhof.accounts.hashers import SchulhofArgon2PasswordHasher
         from schulhof.accounts.models import Role, User
         from schulhof.mail.testing import MailStack, free_port_block, wait_for_port
 
-        encoded = make_password(PASSWORD, hasher="argon2")
+        encoded = make_password(PASSWORD, hasher=SchulhofArgon2PasswordHasher())
         user = User.objects.create(
             username="leon.schmidt",
             first_name="Leon",

@@ -161,6 +161,7 @@ def main() -> int:
     from django.test import Client
     from django.urls import reverse
 
+    from schulhof.accounts.hashers import SchulhofArgon2PasswordHasher
     from schulhof.accounts.tests.factories import make_user
     from schulhof.mail import addresses
     from schulhof.mail.testing import MailStack
@@ -172,7 +173,7 @@ def main() -> int:
         first_name="Bench",
         last_name="Person",
         teacher=True,
-        password=make_password("Bench-Passwort-2026", hasher="argon2"),
+        password=make_password("Bench-Passwort-2026", hasher=SchulhofArgon2PasswordHasher()),
     )
     stack = MailStack(root=mail_root)
     stack.start()

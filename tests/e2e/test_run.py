@@ -5,6 +5,7 @@ from __future__ import annotations
 import imaplib
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -23,10 +24,23 @@ def _wait(condition, timeout=30.0):
     return False
 
 
-def test_run_is_healthy_restarts_worker_and_stops_cleanly(tmp_path):
+@pytest.fixture
+def server(tmp_path):
+    """A started installation; stopped afterwards even when the test failed midway."""
     server = Server(data_dir=tmp_path, port=free_port())
     server.prepare()
     server.start()
+    yield server
+    if server.process is not None and server.process.poll() is None:
+        server.process.send_signal(signal.SIGTERM)
+        try:
+            server.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.process.kill()
+            server.process.wait(timeout=10)
+
+
+def test_run_is_healthy_restarts_worker_and_stops_cleanly(server, tmp_path):
     assert server.health() == {
         "status": "ok",
         "checks": {"database": True, "data_dir": True, "worker": True},
@@ -69,10 +83,7 @@ def test_run_is_healthy_restarts_worker_and_stops_cleanly(tmp_path):
     assert _wait(lambda: not any(alive(pid) for pid in tree), timeout=15)
 
 
-def test_sigterm_also_stops_everything(tmp_path):
-    server = Server(data_dir=tmp_path, port=free_port())
-    server.prepare()
-    server.start()
+def test_sigterm_also_stops_everything(server):
     tree = descendants(server.process.pid)
     assert server.stop(signal.SIGTERM) == 0
     assert _wait(lambda: not any(alive(pid) for pid in tree), timeout=15), [

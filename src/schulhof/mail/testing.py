@@ -199,10 +199,13 @@ class MailStack:
         password is in ``user.test_password``. Needs committed data (``transactional_db``)."""
         from django.contrib.auth.hashers import make_password
 
+        from schulhof.accounts.hashers import SchulhofArgon2PasswordHasher
         from schulhof.accounts.tests.factories import make_user
 
         password = kwargs.pop("test_password", "Post-Fach-Geheim-2026")
-        kwargs.setdefault("password", make_password(password, hasher="argon2"))
+        kwargs.setdefault(
+            "password", make_password(password, hasher=SchulhofArgon2PasswordHasher())
+        )
         user = make_user(**kwargs)
         user.test_password = password  # type: ignore[attr-defined]
         return user

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from django.contrib.auth.hashers import make_password
 
+from schulhof.accounts.hashers import SchulhofArgon2PasswordHasher
 from schulhof.accounts.models import PrivilegeGrant, User
 from schulhof.accounts.tests.factories import make_user
 from schulhof.mail.testing import MailStack
@@ -52,7 +53,9 @@ def mail_user(mail: MailStack) -> Callable[..., User]:
     ``MAIL_PASSWORD`` (Dovecot verifies only Argon2 hashes); ``user.test_password`` has it."""
 
     def create(**kwargs: Any) -> User:
-        kwargs.setdefault("password", make_password(MAIL_PASSWORD, hasher="argon2"))
+        kwargs.setdefault(
+            "password", make_password(MAIL_PASSWORD, hasher=SchulhofArgon2PasswordHasher())
+        )
         user = make_user(**kwargs)
         user.test_password = MAIL_PASSWORD  # type: ignore[attr-defined]
         return user
