@@ -20,6 +20,7 @@ from __future__ import annotations
 import dataclasses
 import fcntl
 import os
+import re
 import secrets
 import tomllib
 from dataclasses import dataclass, field
@@ -27,6 +28,9 @@ from pathlib import Path
 from typing import Any
 
 ENV_PREFIX = "SCHULHOF_"
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 SYSTEM_CONFIG = Path("/etc/schulhof/schulhof.toml")
 
 
@@ -206,6 +210,11 @@ def _validate(config: Config) -> None:
         port = getattr(config, port_name)
         if not 0 < port < 65536:
             raise ConfigError("%s must be between 1 and 65535, not %d" % (port_name, port))
+    if config.mail_hostname and not _HOSTNAME.match(config.mail_hostname):
+        raise ConfigError("mail_hostname must be a host name like mail.schule.de")
+    for name in ("smarthost", "smarthost_user", "smarthost_password", "dkim_selector"):
+        if any(ch.isspace() for ch in getattr(config, name)):
+            raise ConfigError("%s must not contain spaces or line breaks" % name)
     if config.mail_internal_port_base > 65535 - 6:
         raise ConfigError("mail_internal_port_base leaves no room for the six internal ports")
     if config.mail_max_message_mib < 1:

@@ -1,4 +1,5 @@
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -71,3 +72,19 @@ def test_secrets_generated_once_with_private_mode(tmp_path):
     assert len(first["secret_key"]) >= 50
     mode = stat.S_IMODE(config.secrets_path.stat().st_mode)
     assert mode == 0o600
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("SCHULHOF_MAIL_HOSTNAME", "mail.schule.de\nmydestination = x"),
+        ("SCHULHOF_MAIL_HOSTNAME", "nicht gültig"),
+        ("SCHULHOF_SMARTHOST_PASSWORD", "geheim\nrelayhost = böse"),
+        ("SCHULHOF_SMARTHOST", "smtp.example.org 587"),
+    ],
+)
+def test_mail_values_that_would_break_the_generated_configs(
+    tmp_path: Path, name: str, value: str
+) -> None:
+    with pytest.raises(ConfigError):
+        load_config({name: value}, base_dir=tmp_path)

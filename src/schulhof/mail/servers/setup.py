@@ -165,7 +165,8 @@ def prepare(
             policy_nonce=secrets["mail_policy_nonce"],
             rootless=rootless,
         ),
-        mode=0o644,
+        # The login policy's token is in it; Dovecot's master (root) reads it.
+        mode=0o600,
     )
     for folder in (dovecot.base_dir(conf), conf.root / "state" / "dovecot"):
         folder.mkdir(parents=True, exist_ok=True)
