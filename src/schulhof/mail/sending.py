@@ -96,7 +96,6 @@ def check_sender(login: str | None, sender: str) -> Refusal | None:
         return Refusal("550", "5.7.1", "Das Senden von E-Mails ist für Ihr Konto gesperrt.")
     if not sender:
         return Refusal("550", "5.7.1", "Bitte geben Sie Ihre eigene Adresse als Absender an.")
-    _local, _domain = addresses.split(sender)
     if sender.strip().lower() not in addresses.sender_addresses(user):
         return Refusal(
             "550",

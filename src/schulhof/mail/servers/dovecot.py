@@ -204,7 +204,6 @@ def render_config(
         "plugin {",
         "  quota = maildir:Postfach",
         "  quota_exceeded_message = %s" % QUOTA_EXCEEDED,
-        "  quota_status_success = DUNNO",
         "}",
         "service imap-login {",
         "  inet_listener imap {",
