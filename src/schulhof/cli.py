@@ -182,6 +182,18 @@ def _mail_children(env: dict[str, str]) -> tuple[list[ChildSpec], list[str]]:
     return children, lines
 
 
+def _stop_on_signals() -> threading.Event:
+    """An event that SIGTERM and SIGINT set: a child process ends its loop cleanly."""
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, request_stop)
+    signal.signal(signal.SIGINT, request_stop)
+    return stop
+
+
 def cmd_mailgate(args: argparse.Namespace) -> int:
     """The mail gate: lookups, policy, milter and login policy for Postfix and Dovecot."""
     _django_setup()
@@ -190,13 +202,7 @@ def cmd_mailgate(args: argparse.Namespace) -> int:
     from schulhof.mail.conf import mail_conf
     from schulhof.mail.gate.server import MailGate
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = _stop_on_signals()
     gate = MailGate(mail_conf(), token=settings.SECRETS["internal_api_token"])
     gate.start()
     try:
@@ -213,13 +219,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
     from schulhof.core.tasks import run_worker
 
-    stop = threading.Event()
-
-    def request_stop(signum: int, frame: object) -> None:
-        stop.set()
-
-    signal.signal(signal.SIGTERM, request_stop)
-    signal.signal(signal.SIGINT, request_stop)
+    stop = _stop_on_signals()
     run_worker(
         stop,
         poll_seconds=settings.SCHULHOF_CONFIG.worker_poll_seconds,

@@ -73,6 +73,7 @@ def register_modules() -> None:
             icon="folder",
             order=10,
             url_name="files:home",
+            namespace="files",
             empty_state=_(
                 "Noch keine Dateien. Laden Sie Ihre erste Datei hoch oder verbinden Sie Ihre "
                 "Dateien als Netzlaufwerk."

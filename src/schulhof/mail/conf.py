@@ -21,6 +21,18 @@ MASTER_SEPARATOR = "*"
 MASTER_USER = "schulhof-webmail"
 
 
+def master_login(username: str) -> str:
+    """The name the webmail logs in with on behalf of ``username`` (IMAP and SMTP)."""
+    return "%s%s%s" % (username, MASTER_SEPARATOR, MASTER_USER)
+
+
+def master_password() -> str:
+    """The webmail master user's secret (``secrets.toml``); only Schulhof knows it."""
+    from django.conf import settings
+
+    return str(settings.SECRETS["webmail_master_password"])
+
+
 @dataclass(frozen=True)
 class MailConf:
     enabled: bool

@@ -3,7 +3,6 @@ data export contains every message as an ``.eml`` file per folder."""
 
 from __future__ import annotations
 
-import base64
 import os
 import shutil
 from collections.abc import Callable, Iterable, Iterator
@@ -11,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from schulhof.accounts.lifecycle import ExportItem
+from schulhof.mail import utf7
 from schulhof.mail.conf import mail_conf
 from schulhof.mail.quota import maildir_of
 
@@ -51,34 +51,7 @@ def _folder_label(maildir_name: str) -> str:
     name = maildir_name[1:] if maildir_name.startswith(".") else maildir_name
     if name in FOLDER_NAMES:
         return FOLDER_NAMES[name]
-    return "/".join(decode_mutf7(part) for part in name.split(".")) or "Ordner"
-
-
-def decode_mutf7(name: str) -> str:
-    """IMAP's modified UTF-7 (RFC 3501 5.1.3): ``Entw&APw-rfe`` → ``Entwürfe``."""
-    out: list[str] = []
-    i = 0
-    while i < len(name):
-        if name[i] != "&":
-            out.append(name[i])
-            i += 1
-            continue
-        end = name.find("-", i)
-        if end < 0:
-            out.append(name[i:])
-            break
-        chunk = name[i + 1 : end]
-        if not chunk:
-            out.append("&")
-        else:
-            data = chunk.replace(",", "/")
-            data += "=" * (-len(data) % 4)
-            try:
-                out.append(base64.b64decode(data).decode("utf-16-be"))
-            except (ValueError, UnicodeDecodeError):
-                out.append(name[i : end + 1])
-        i = end + 1
-    return "".join(out)
+    return "/".join(utf7.decode(part) for part in name.split(".")) or "Ordner"
 
 
 def export_person_mail(user: User) -> Iterable[ExportItem]:

@@ -54,6 +54,7 @@ def register_modules() -> None:
             icon="mail",
             order=20,
             url_name="webmail:home",
+            namespace="webmail",
             empty_state=_("Keine ungelesenen E-Mails."),
             card_context=mail_card,
             card_template="mail/cards/mail.html",

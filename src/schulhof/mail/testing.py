@@ -21,6 +21,7 @@ from typing import Any
 from schulhof.mail.conf import (
     MailConf,
     mail_conf_from,
+    master_password,
     pop_base_mail_conf,
     push_base_mail_conf,
 )
@@ -95,9 +96,7 @@ class MailStack:
 
     @property
     def master_login_password(self) -> str:
-        from django.conf import settings
-
-        return str(settings.SECRETS["webmail_master_password"])
+        return master_password()
 
     def start(self) -> MailStack:
         from django.conf import settings

@@ -22,11 +22,9 @@ class PortalModule:
     card_context: Callable[[Any], dict[str, Any] | None] | None = None
     card_template: str | None = None
     visible: Callable[[Any], bool] = field(default=lambda user: True)
-
-    @property
-    def namespace(self) -> str:
-        """The URL namespace of the module's pages (its entry is current on all of them)."""
-        return (self.url_name or "").partition(":")[0] if ":" in (self.url_name or "") else ""
+    # The URL namespace that is the module's own: its entry is marked current on all of its
+    # pages, not only on ``url_name``.
+    namespace: str = ""
 
 
 _modules: dict[str, PortalModule] = {}

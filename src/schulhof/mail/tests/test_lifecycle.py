@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from schulhof.mail.conf import mail_conf
-from schulhof.mail.lifecycle import decode_mutf7, delete_person_mail, export_person_mail
+from schulhof.mail.lifecycle import _folder_label, delete_person_mail, export_person_mail
 from schulhof.mail.testing import MailStack
 
 pytestmark = pytest.mark.mail
@@ -30,7 +30,8 @@ def test_export_and_delete(mail: MailStack) -> None:
     assert list(export_person_mail(user)) == []
 
 
-def test_decode_folder_names() -> None:
-    assert decode_mutf7("Entw&APw-rfe") == "Entwürfe"
-    assert decode_mutf7("A&-B") == "A&B"
-    assert decode_mutf7("kaputt&") == "kaputt&"
+def test_folder_names_in_the_export() -> None:
+    assert _folder_label("") == "Posteingang"
+    assert _folder_label(".Sent") == "Gesendet"
+    assert _folder_label(".Schule.AG Chemie") == "Schule/AG Chemie"
+    assert _folder_label(".Entw&APw-rfe 2026") == "Entwürfe 2026"

@@ -21,11 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-from schulhof.mail.conf import MASTER_SEPARATOR, MASTER_USER, MailConf, mail_conf
-from schulhof.mail.webmail import headers, protocol, utf7
+from schulhof.mail import utf7
+from schulhof.mail.conf import MailConf, mail_conf, master_login, master_password
+from schulhof.mail.webmail import headers, protocol
 from schulhof.mail.webmail.folders import SPECIAL_USE, Folder, sort_folders
 
 logger = logging.getLogger(__name__)
@@ -104,10 +104,6 @@ class Fetched:
     uid: int
     raw: bytes
     flags: frozenset[str]
-
-
-def login_name(username: str) -> str:
-    return "%s%s%s" % (username, MASTER_SEPARATOR, MASTER_USER)
 
 
 def uid_set(uids: Iterable[int]) -> str:
@@ -504,7 +500,7 @@ def connect(username: str, conf: MailConf | None = None) -> MailSession:
     conf = conf or mail_conf()
     if not conf.enabled:
         raise Unavailable(_("E-Mail ist an dieser Schule nicht eingerichtet."))
-    password = settings.SECRETS.get("webmail_master_password", "")
+    password = master_password()
     try:
         connection = imaplib.IMAP4(conf.client_host, conf.imap_port, timeout=CONNECT_TIMEOUT)
     except (OSError, imaplib.IMAP4.error) as error:
@@ -517,7 +513,7 @@ def connect(username: str, conf: MailConf | None = None) -> MailSession:
     try:
         if connection.sock is not None:
             connection.sock.settimeout(COMMAND_TIMEOUT)
-        connection.login(login_name(username), password)
+        connection.login(master_login(username), password)
     except (OSError, imaplib.IMAP4.error) as error:
         logger.warning("IMAP login for %s failed: %s", username, error)
         with suppress(OSError):

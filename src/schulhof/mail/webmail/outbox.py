@@ -19,8 +19,8 @@ from email.message import EmailMessage
 from django.utils.translation import gettext as _
 
 from schulhof.accounts.models import User
-from schulhof.mail import addresses
-from schulhof.mail.webmail import compose, render, submit, utf7
+from schulhof.mail import addresses, utf7
+from schulhof.mail.webmail import compose, render, submit
 from schulhof.mail.webmail.compose import Draft, Upload
 from schulhof.mail.webmail.folders import Folder
 from schulhof.mail.webmail.headers import Address

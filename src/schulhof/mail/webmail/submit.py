@@ -16,12 +16,10 @@ import ssl
 from email.message import EmailMessage
 from email.policy import SMTP
 
-from django.conf import settings
 from django.utils.translation import gettext as _
 
-from schulhof.mail.conf import MailConf, mail_conf
+from schulhof.mail.conf import MailConf, mail_conf, master_login, master_password
 from schulhof.mail.webmail.headers import Address
-from schulhof.mail.webmail.imap import login_name
 
 logger = logging.getLogger(__name__)
 
@@ -60,7 +58,7 @@ def send(
     """Submit ``message`` from ``sender`` to ``recipients`` (To, Cc and Bcc); SendError if
     anything was refused. The Bcc header is left out of what is sent."""
     conf = conf or mail_conf()
-    password = settings.SECRETS.get("webmail_master_password", "")
+    password = master_password()
     data = without_bcc(message)
     if len(data) > conf.max_message_bytes:
         raise SendError(too_large_text(len(data), conf.max_message_bytes))
@@ -83,7 +81,7 @@ def send(
                 context.verify_mode = ssl.CERT_NONE
             client.starttls(context=context)
             client.ehlo()
-        client.user, client.password = login_name(username), password
+        client.user, client.password = master_login(username), password
         try:
             client.auth("PLAIN", client.auth_plain)
         except smtplib.SMTPAuthenticationError as error:

@@ -25,10 +25,6 @@ def test_search_criteria_quote_and_use_literals_for_umlauts() -> None:
     assert search_criteria("x", "all") == b'OR OR OR SUBJECT "x" FROM "x" TO "x" BODY "x"'
 
 
-def test_login_name_is_the_master_user_form() -> None:
-    assert imap.login_name("lena.lang") == "lena.lang*schulhof-webmail"
-
-
 @pytest.fixture
 def session(lena: User) -> Iterator[MailSession]:
     mail = imap.connect(lena.username)

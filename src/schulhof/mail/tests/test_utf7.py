@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from schulhof.mail.webmail import utf7
+from schulhof.mail import utf7
 
 
 @pytest.mark.parametrize(
