@@ -44,3 +44,21 @@ def _migration_rows(request: pytest.FixtureRequest) -> Iterator[None]:
         with blocker.unblock():
             testing.restore_migration_rows()
     yield
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _flush_survives_deadlocks() -> Iterator[None]:
+    """The flush after a transactional test is tried again when PostgreSQL aborts it to break
+    a deadlock with a mail server's late write (see ``core.testing.retry_on_deadlock``)."""
+    from django.test import TransactionTestCase
+
+    from schulhof.core.testing import retry_on_deadlock
+
+    original = TransactionTestCase._fixture_teardown  # type: ignore[attr-defined]
+
+    def fixture_teardown(self: TransactionTestCase) -> None:
+        retry_on_deadlock(original, self)
+
+    setattr(TransactionTestCase, "_fixture_teardown", fixture_teardown)  # noqa: B010
+    yield
+    setattr(TransactionTestCase, "_fixture_teardown", original)  # noqa: B010

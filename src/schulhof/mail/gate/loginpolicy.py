@@ -18,6 +18,10 @@ import hmac
 import json
 import logging
 import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -69,7 +73,26 @@ class LoginPolicyServer(ThreadingHTTPServer):
 
     def __init__(self, address: tuple[str, int], token: str):
         self.token = token
+        self._busy = 0
+        self._last_done = 0.0
+        self._busy_lock = threading.Lock()
         super().__init__(address, LoginPolicyHandler)
+
+    @contextmanager
+    def answering(self) -> Iterator[None]:
+        with self._busy_lock:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._busy_lock:
+                self._busy -= 1
+                self._last_done = time.monotonic()
+
+    def is_quiet(self, quiet: float) -> bool:
+        """No request in progress, and none finished in the last ``quiet`` seconds."""
+        with self._busy_lock:
+            return self._busy == 0 and time.monotonic() - self._last_done >= quiet
 
     def handle_error(self, request: object, client_address: object) -> None:
         log_connection_error(type(self).__name__, client_address)
@@ -121,11 +144,12 @@ class LoginPolicyHandler(BaseHTTPRequestHandler):
             return
         command = parse_qs(urlsplit(self.path).query).get("command", [""])[0]
         close_old_connections()
-        try:
-            self._reply(200, handle_policy(command, data))
-        except Exception:
-            logger.exception("login policy failed")
-            self._reply(500, {"status": -1, "msg": "internal error"})
+        with self.server.answering():
+            try:
+                self._reply(200, handle_policy(command, data))
+            except Exception:
+                logger.exception("login policy failed")
+                self._reply(500, {"status": -1, "msg": "internal error"})
 
     def finish(self) -> None:
         # Dovecot keeps the connection open for many requests; the thread's database

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from email.utils import getaddresses
 from typing import Any
 
@@ -112,6 +113,18 @@ class MailGate:
         for thread in self.threads:
             thread.join(timeout=10)
         self.threads.clear()
+
+    def settle(self, *, quiet: float = 0.03, timeout: float = 5.0) -> bool:
+        """Wait until the login policy has answered everything and nothing new came for
+        ``quiet`` seconds (Dovecot reports a login after the client has its answer); whether
+        it got there within ``timeout``."""
+        policy = next(s for s in self.servers if isinstance(s, LoginPolicyServer))
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if policy.is_quiet(quiet):
+                return True
+            time.sleep(quiet / 3)
+        return False
 
     def wait(self, stop: threading.Event) -> None:
         while not stop.wait(1.0):

@@ -44,6 +44,7 @@ def mail(transactional_db: None, mail_stack: MailStack) -> Iterator[MailStack]:
 
     grant_default_mail_privileges()
     yield mail_stack
+    mail_stack.settle()
     migration_rows_flushed()
 
 

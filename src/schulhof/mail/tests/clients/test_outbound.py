@@ -118,6 +118,7 @@ def smarthost_stack(
     try:
         yield stack, sink
     finally:
+        stack.settle()
         stack.stop()
         sink.close()
         migration_rows_flushed()

@@ -14,7 +14,7 @@ from django.utils import timezone
 from schulhof.accounts.actions import do_create_sanction, do_lock_user
 from schulhof.accounts.models import LoginAttempt, get_system_actor
 from schulhof.core.models import AuditLogEntry
-from schulhof.mail.gate.loginpolicy import handle_policy, protocol_of
+from schulhof.mail.gate.loginpolicy import LoginPolicyServer, handle_policy, protocol_of
 from schulhof.mail.testing import MailStack
 
 pytestmark = pytest.mark.mail
@@ -146,3 +146,15 @@ def test_protocol_names() -> None:
 @pytest.mark.django_db
 def test_unknown_command_allows_nothing_special() -> None:
     assert handle_policy("other", {}) == {"status": 0, "msg": ""}
+
+
+def test_policy_server_is_quiet_only_between_requests() -> None:
+    server = LoginPolicyServer(("127.0.0.1", 0), "token")
+    try:
+        assert server.is_quiet(0)
+        with server.answering():
+            assert not server.is_quiet(0)
+        assert server.is_quiet(0)
+        assert not server.is_quiet(3600)  # one just finished
+    finally:
+        server.server_close()
