@@ -77,6 +77,24 @@ def _display(address: str) -> str:
 # --- Sender -------------------------------------------------------------------------------
 
 
+def _not_yours(user: User, value: str, where: str) -> Refusal | None:
+    """A refusal when ``value`` is none of the addresses ``user`` may send as."""
+    local, domain = addresses.split(value)
+    if local and "%s@%s" % (local, domain) in addresses.sender_addresses(user):
+        return None
+    return Refusal(
+        "550",
+        "5.7.1",
+        "Absender %s%s ist nicht Ihre Adresse. Sie dürfen nur mit Ihrer eigenen Adresse "
+        "(%s) senden." % (_display(value), where, addresses.address_of(user)),
+    )
+
+
+def _sending_user(login: str) -> User | Refusal:
+    user = user_for_login(login)
+    return user if user is not None else Refusal("550", "5.7.1", "Unbekanntes Konto.")
+
+
 def check_sender(login: str | None, sender: str) -> Refusal | None:
     """The envelope sender (MAIL FROM)."""
     if not login:
@@ -89,21 +107,14 @@ def check_sender(login: str | None, sender: str) -> Refusal | None:
                 % _display(sender),
             )
         return None
-    user = user_for_login(login)
-    if user is None:
-        return Refusal("550", "5.7.1", "Unbekanntes Konto.")
+    user = _sending_user(login)
+    if isinstance(user, Refusal):
+        return user
     if is_blocked(user, "mail_send"):
         return Refusal("550", "5.7.1", "Das Senden von E-Mails ist für Ihr Konto gesperrt.")
     if not sender:
         return Refusal("550", "5.7.1", "Bitte geben Sie Ihre eigene Adresse als Absender an.")
-    if sender.strip().lower() not in addresses.sender_addresses(user):
-        return Refusal(
-            "550",
-            "5.7.1",
-            "Absender %s ist nicht Ihre Adresse. Sie dürfen nur mit Ihrer eigenen Adresse "
-            "(%s) senden." % (_display(sender), addresses.address_of(user)),
-        )
-    return None
+    return _not_yours(user, sender, "")
 
 
 def check_header_from(login: str | None, from_addresses: list[str]) -> Refusal | None:
@@ -118,22 +129,15 @@ def check_header_from(login: str | None, from_addresses: list[str]) -> Refusal |
                     % _display(value),
                 )
         return None
-    user = user_for_login(login)
-    if user is None:
-        return Refusal("550", "5.7.1", "Unbekanntes Konto.")
+    user = _sending_user(login)
+    if isinstance(user, Refusal):
+        return user
     if not from_addresses:
         return Refusal("550", "5.7.1", "Die E-Mail hat keinen Absender (From).")
-    allowed = addresses.sender_addresses(user)
     for value in from_addresses:
-        local, domain = addresses.split(value)
-        if not local or "%s@%s" % (local, domain) not in allowed:
-            return Refusal(
-                "550",
-                "5.7.1",
-                "Absender %s im Kopf der E-Mail ist nicht Ihre Adresse. Sie dürfen nur mit "
-                "Ihrer eigenen Adresse (%s) senden."
-                % (_display(value), addresses.address_of(user)),
-            )
+        refusal = _not_yours(user, value, " im Kopf der E-Mail")
+        if refusal is not None:
+            return refusal
     return None
 
 

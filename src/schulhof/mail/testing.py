@@ -7,6 +7,7 @@ free ports of 127.0.0.1.
 from __future__ import annotations
 
 import dataclasses
+import imaplib
 import os
 import signal
 import smtplib
@@ -15,6 +16,8 @@ import ssl
 import subprocess
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -181,6 +184,32 @@ class MailStack:
         (Dovecot's login report), before the test's data is flushed."""
         if self.gate is not None:
             self.gate.settle()
+
+    @contextmanager
+    def imap(self, user: Any) -> Iterator[imaplib.IMAP4]:
+        """An IMAP connection logged in as ``user`` (one from :meth:`create_mail_user`)."""
+        client = imaplib.IMAP4("127.0.0.1", self.conf.imap_port, timeout=30)
+        try:
+            client.login(user.username, user.test_password)
+            yield client
+        finally:
+            client.logout()
+
+    def message_count(self, user: Any, folder: str = "INBOX") -> int:
+        with self.imap(user) as client:
+            typ, data = client.select(folder, readonly=True)
+            if typ != "OK":
+                raise imaplib.IMAP4.error("SELECT %s: %r" % (folder, data))
+            return int(data[0] or 0)
+
+    def wait_for_messages(self, user: Any, count: int, timeout: float = 20) -> int:
+        """The inbox's message count once it reaches ``count``, or after ``timeout``."""
+        deadline = time.monotonic() + timeout
+        current = self.message_count(user)
+        while current < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+            current = self.message_count(user)
+        return current
 
     def wait_for_queue_empty(self, timeout: float = 30) -> None:
         """Wait until Postfix has handed every message on (delivered, bounced or deferred

@@ -3,7 +3,6 @@ shows in the files quota."""
 
 from __future__ import annotations
 
-import imaplib
 import time
 
 import pytest
@@ -25,15 +24,6 @@ def use_for_files(user: object, nbytes: int) -> None:
     QuotaLedger.objects.filter(pk=ledger.pk).update(used=nbytes)
 
 
-def count(mail: MailStack, user: object) -> int:
-    client = imaplib.IMAP4("127.0.0.1", mail.conf.imap_port, timeout=30)
-    try:
-        client.login(user.username, user.test_password)  # type: ignore[attr-defined]
-        return int(client.select("INBOX", readonly=True)[1][0] or 0)
-    finally:
-        client.logout()
-
-
 def test_parse_maildirsize() -> None:
     assert parse_maildirsize("2147483648S\n1000 1\n2500 2\n-1000 -1\n") == 2500
     assert parse_maildirsize("") == 0
@@ -50,7 +40,7 @@ def test_200_mb_message_does_not_fit_when_files_use_1_9_gb(mail: MailStack) -> N
         code, text = client.rcpt("leon.schmidt@schule.test")
     assert code == 552
     assert b"zu voll" in text
-    assert count(mail, pupil) == 1  # the old message is still there
+    assert mail.message_count(pupil) == 1  # the old message is still there
 
 
 def test_message_over_dovecots_limit_bounces_in_german(mail: MailStack) -> None:
@@ -70,14 +60,12 @@ def test_message_over_dovecots_limit_bounces_in_german(mail: MailStack) -> None:
         assert client.rcpt("leon.schmidt@schule.test")[0] == 250
         assert client.data(data)[0] == 250
     deadline = time.monotonic() + 30
-    while time.monotonic() < deadline and count(mail, teacher) == 0:
+    while time.monotonic() < deadline and mail.message_count(teacher) == 0:
         time.sleep(0.3)
-    assert count(mail, pupil) == 0
-    client = imaplib.IMAP4("127.0.0.1", mail.conf.imap_port, timeout=30)
-    client.login(teacher.username, teacher.test_password)
-    client.select("INBOX")
-    _typ, data_ = client.fetch("1", "(BODY.PEEK[])")
-    client.logout()
+    assert mail.message_count(pupil) == 0
+    with mail.imap(teacher) as client:
+        client.select("INBOX")
+        _typ, data_ = client.fetch("1", "(BODY.PEEK[])")
     bounce = data_[0][1].decode("utf-8", "replace")
     assert "Unzustellbar" in bounce
     assert "Postfach ist voll" in bounce

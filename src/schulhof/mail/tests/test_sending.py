@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import imaplib
 import smtplib
-import time
 from email.message import EmailMessage
 
 import pytest
@@ -26,28 +24,6 @@ def message(sender: str, to: list[str], subject: str = "Hallo", body: str = "GrÃ
     return msg.as_bytes()
 
 
-def inbox_count(mail: MailStack, user: object, folder: str = "INBOX") -> int:
-    client = imaplib.IMAP4("127.0.0.1", mail.conf.imap_port, timeout=30)
-    try:
-        client.login(user.username, user.test_password)  # type: ignore[attr-defined]
-        typ, data = client.select(folder, readonly=True)
-        assert typ == "OK"
-        return int(data[0] or 0)
-    finally:
-        client.logout()
-
-
-def wait_for_count(mail: MailStack, user: object, count: int, timeout: float = 20) -> int:
-    deadline = time.monotonic() + timeout
-    current = -1
-    while time.monotonic() < deadline:
-        current = inbox_count(mail, user)
-        if current >= count:
-            return current
-        time.sleep(0.2)
-    return current
-
-
 def send(mail: MailStack, user: object, sender: str, to: list[str], data: bytes) -> dict:
     with mail.submission() as client:
         client.login(user.username, user.test_password)  # type: ignore[attr-defined]
@@ -60,7 +36,7 @@ def test_pupil_writes_to_classmate_and_reads_it_over_imap(mail: MailStack) -> No
     sender = "leon.schmidt@schule.test"
     refused = send(mail, leon, sender, ["mia.schneider@schule.test"], message(sender, ["x"]))
     assert refused == {}
-    assert wait_for_count(mail, mia, 1) == 1
+    assert mail.wait_for_messages(mia, 1) == 1
     assert SentMail.objects.filter(user=leon, recipients=1).exists()
 
 
@@ -83,7 +59,7 @@ def test_forged_header_from_is_refused(mail: MailStack) -> None:
         send(mail, leon, "leon.schmidt@schule.test", ["mia.schneider@schule.test"], data)
     assert error.value.smtp_code == 550
     assert b"im Kopf der E-Mail ist nicht Ihre Adresse" in error.value.smtp_error
-    assert inbox_count(mail, mia) == 0
+    assert mail.message_count(mia) == 0
 
 
 def test_pupil_message_to_200_recipients_is_refused(mail: MailStack) -> None:
@@ -103,7 +79,7 @@ def test_pupil_message_to_200_recipients_is_refused(mail: MailStack) -> None:
             client.data(message(sender, ["mia.schneider@schule.test"]))
     assert error.value.smtp_code == 550
     assert b"Zu viele Empfaenger: 200, erlaubt sind 20 je E-Mail" in error.value.smtp_error
-    assert inbox_count(mail, mia) == 0
+    assert mail.message_count(mia) == 0
 
 
 def test_all_pupils_address_only_for_teachers(mail: MailStack) -> None:
@@ -122,8 +98,8 @@ def test_all_pupils_address_only_for_teachers(mail: MailStack) -> None:
 
     sender = "thomas.mueller@schule.test"
     assert send(mail, teacher, sender, ["schueler@schule.test"], message(sender, ["x"])) == {}
-    assert wait_for_count(mail, mia, 1) == 1
-    assert wait_for_count(mail, leon, 1) == 1
+    assert mail.wait_for_messages(mia, 1) == 1
+    assert mail.wait_for_messages(leon, 1) == 1
 
 
 def test_unknown_recipient_refused_at_rcpt(mail: MailStack) -> None:
@@ -147,7 +123,7 @@ def test_mail_from_outside_is_delivered_but_group_lists_are_internal(mail: MailS
         client.mail("eltern@example.org")
         code, _text = client.rcpt("5a@schule.test")
         assert code == 550
-    assert wait_for_count(mail, mia, 1) == 1
+    assert mail.wait_for_messages(mia, 1) == 1
 
 
 def test_outside_sender_may_not_use_a_school_address(mail: MailStack) -> None:
@@ -176,7 +152,7 @@ def test_pupil_writes_to_own_class_but_not_to_another(mail: MailStack) -> None:
     mail.create_mail_user(username="paul.becker", pupil=True, klasse="6b")
     sender = "leon.schmidt@schule.test"
     assert send(mail, leon, sender, ["5a@schule.test"], message(sender, ["5a@schule.test"])) == {}
-    assert wait_for_count(mail, mia, 1) == 1
+    assert mail.wait_for_messages(mia, 1) == 1
     with pytest.raises(smtplib.SMTPRecipientsRefused) as error:
         send(mail, leon, sender, ["6b@schule.test"], message(sender, ["6b@schule.test"]))
     _code, text = error.value.recipients["6b@schule.test"]
@@ -192,7 +168,7 @@ def test_old_username_stays_an_alias(mail: MailStack) -> None:
     sender = "leon.schmidt@schule.test"
     old = "mia.schneider@schule.test"
     assert send(mail, leon, sender, [old], message(sender, [old])) == {}
-    assert wait_for_count(mail, mia, 1) == 1
+    assert mail.wait_for_messages(mia, 1) == 1
     # She may still send with her old address.
     assert send(mail, mia, old, [sender], message(old, [sender])) == {}
-    assert wait_for_count(mail, leon, 1) == 1
+    assert mail.wait_for_messages(leon, 1) == 1

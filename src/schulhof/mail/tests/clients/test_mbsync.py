@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import imaplib
 import shutil
 import subprocess
 from pathlib import Path
@@ -77,12 +76,8 @@ def test_mbsync_both_ways(mail: MailStack, tmp_path: Path) -> None:
     new.write_bytes(b"From: leon.schmidt@schule.test\r\nSubject: Vom Client\r\n\r\nHochgeladen\r\n")
     second = mbsync(config)
     assert second.returncode == 0, second.stderr
-    client = imaplib.IMAP4("127.0.0.1", mail.conf.imap_port, timeout=30)
-    try:
-        client.login(user.username, user.test_password)
+    with mail.imap(user) as client:
         client.select("INBOX", readonly=True)
         _typ, data = client.search(None, "SUBJECT", '"Vom Client"')
         assert len(data[0].split()) == 1
-    finally:
-        client.logout()
     assert "error" not in (first.stderr + second.stderr).lower()
