@@ -7,7 +7,7 @@ profile="${1:-run}"
 # fonts-dejavu-core: credential letters and consent forms (PDF) need Unicode fonts.
 packages=(python3 python3-venv gettext ca-certificates fonts-dejavu-core)
 # Mail: Schulhof runs private Dovecot and Postfix instances (configs in the data folder).
-packages+=(openssl dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sqlite dovecot-pgsql postfix)
+packages+=(openssl dovecot-core dovecot-imapd dovecot-lmtpd dovecot-sieve dovecot-sqlite dovecot-pgsql postfix)
 if [ "$profile" = "test" ]; then
   packages+=(postgresql chromium poppler-utils)
   # WebDAV end-to-end tests drive real clients: litmus (protocol suite), rclone, cadaver;

@@ -306,3 +306,41 @@ def test_parents_badge_plain_text_and_writing(browser, server, screenshots, mail
     assert foreign(requests, server) == []
     assert problems == [] and dialogs == []
     context.close()
+
+
+def test_auto_reply_page(browser, server, screenshots, mailbox):
+    context, page, problems, dialogs, requests = new_page(browser, DESKTOP)
+    login(page, server)
+    page.goto(server.url + "/mail/")
+    page.get_by_role("link", name="Abwesenheitsnotiz").click()
+    expect(page.get_by_role("heading", name="Abwesenheitsnotiz")).to_be_visible()
+    expect(page.get_by_text("Ausgeschaltet")).to_be_visible()
+    # Wrong dates: a German error, the text stays.
+    page.get_by_label("Abwesenheitsnotiz einschalten").check()
+    page.get_by_label("Ab (optional)").fill("2030-05-10")
+    page.get_by_label("Bis einschließlich (optional)").fill("2030-05-01")
+    page.get_by_label("Text").fill("Ich bin auf Klassenfahrt.")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_text("Das Ende liegt vor dem Beginn.")).to_be_visible()
+    expect(page.get_by_label("Text")).to_have_value("Ich bin auf Klassenfahrt.")
+    page.screenshot(path=str(screenshots / "webmail-autoreply-error-desktop.png"), full_page=True)
+    page.get_by_label("Ab (optional)").fill("")
+    page.get_by_label("Bis einschließlich (optional)").fill("2030-05-01")
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_text("Ihre Abwesenheitsnotiz ist gespeichert.")).to_be_visible()
+    expect(page.get_by_text("Eingeschaltet bis einschließlich 1. Mai 2030")).to_be_visible()
+    expect(page.locator(".wm-sidelink .wm-on")).to_have_text("eingeschaltet")
+    page.screenshot(path=str(screenshots / "webmail-autoreply-desktop.png"), full_page=True)
+    context.close()
+
+    context, page, problems, dialogs, requests = new_page(browser, PHONE)
+    login(page, server)
+    page.goto(server.url + "/mail/abwesenheit/")
+    page.get_by_label("Abwesenheitsnotiz einschalten").uncheck()
+    page.get_by_role("button", name="Speichern").click()
+    expect(page.get_by_text("Ihre Abwesenheitsnotiz ist ausgeschaltet.")).to_be_visible()
+    page.screenshot(path=str(screenshots / "webmail-autoreply-phone.png"), full_page=True)
+    assert fits_width(page)
+    assert foreign(requests, server) == []
+    assert problems == [] and dialogs == []
+    context.close()

@@ -56,6 +56,7 @@ class AuditEvent(models.TextChoices):
     MOODLE_EXPORT = "accounts:moodle:export", _("Benutzer für Moodle exportiert")
     # mail
     MAIL_POLICY_UPDATE = "mail:policy:update", _("E-Mail-Regeln geändert")
+    MAIL_AUTO_REPLY_UPDATE = "mail:autoreply:update", _("Abwesenheitsnotiz geändert")
     # schoolimport
     IMPORT_PREVIEW = "schoolimport:import:preview", _("Import-Vorschau erstellt")
     IMPORT_APPLY = "schoolimport:import:apply", _("Import übernommen")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from django.db import transaction
@@ -9,7 +10,7 @@ from django.db import transaction
 from schulhof.accounts.models import User
 from schulhof.core.actions import apply_changes, log_event
 from schulhof.core.audit import AuditEvent
-from schulhof.mail.models import MailPolicy
+from schulhof.mail.models import AutoReply, MailPolicy
 
 
 def do_update_mail_policy(
@@ -24,3 +25,35 @@ def do_update_mail_policy(
         policy.save()
         log_event(AuditEvent.MAIL_POLICY_UPDATE, acting_user=acting_user, details={"changes": diff})
     return policy
+
+
+def do_update_auto_reply(user: User, changes: dict[str, Any], *, acting_user: User) -> AutoReply:
+    """Save a person's automatic reply and write its Sieve script once committed. The audit
+    entry names what changed; the subject and text themselves stay out of the log."""
+    from schulhof.mail import autoreply
+
+    reply = AutoReply.objects.filter(user=user).first() or AutoReply(user=user)
+    diff = apply_changes(reply, changes)
+    if not diff and reply.pk:
+        return reply
+    with transaction.atomic():
+        reply.full_clean()
+        reply.save()
+        logged = {
+            field: {k: _plain(v) for k, v in change.items()}
+            if field in ("enabled", "start", "end")
+            else {"changed": True}
+            for field, change in diff.items()
+        }
+        log_event(
+            AuditEvent.MAIL_AUTO_REPLY_UPDATE,
+            acting_user=acting_user,
+            modified_user=user,
+            details={"changes": logged},
+        )
+        transaction.on_commit(lambda: autoreply.install(user))
+    return reply
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value

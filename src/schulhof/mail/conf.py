@@ -33,6 +33,10 @@ def master_password() -> str:
     return str(settings.SECRETS["webmail_master_password"])
 
 
+# Postfix's name (milter_macro_daemon_name) for its port of Dovecot's automatic replies
+REPLIES_DAEMON = "SCHULHOF-REPLIES"
+
+
 @dataclass(frozen=True)
 class MailConf:
     enabled: bool
@@ -48,6 +52,7 @@ class MailConf:
     policy_port: int
     milter_port: int
     login_policy_port: int
+    replies_port: int
     max_message_bytes: int
     smarthost: str
     smarthost_user: str
@@ -108,6 +113,7 @@ def mail_conf_from(config: Config) -> MailConf:
         policy_port=base + 3,
         milter_port=base + 4,
         login_policy_port=base + 5,
+        replies_port=base + 6,
         max_message_bytes=config.mail_max_message_mib * 1024 * 1024,
         smarthost=config.smarthost,
         smarthost_user=config.smarthost_user,

@@ -54,8 +54,34 @@ def _folder_label(maildir_name: str) -> str:
     return "/".join(utf7.decode(part) for part in name.split(".")) or "Ordner"
 
 
+def auto_reply_text(user: User) -> str | None:
+    """The person's automatic reply as a text file for the export, or None without one."""
+    from schulhof.mail.models import AutoReply
+
+    reply = AutoReply.objects.filter(user=user).first()
+    if reply is None:
+        return None
+    lines = [
+        "Abwesenheitsnotiz",
+        "Eingeschaltet: %s" % ("ja" if reply.enabled else "nein"),
+        "Ab: %s" % (reply.start.strftime("%d.%m.%Y") if reply.start else "-"),
+        "Bis einschließlich: %s" % (reply.end.strftime("%d.%m.%Y") if reply.end else "-"),
+        "Betreff: %s" % reply.subject,
+        "",
+        reply.message,
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def export_person_mail(user: User) -> Iterable[ExportItem]:
-    """Every message of every folder as ``E-Mail/<Ordner>/<n>.eml``, read lazily."""
+    """The automatic reply as ``E-Mail/Abwesenheitsnotiz.txt``, then every message of every
+    folder as ``E-Mail/<Ordner>/<n>.eml``, read lazily."""
+    text = auto_reply_text(user)
+    if text is not None:
+        data = text.encode("utf-8")
+        yield ExportItem(
+            path="E-Mail/Abwesenheitsnotiz.txt", open=lambda: iter([data]), size=len(data)
+        )
     maildir = maildir_of(user.pk)
     if not maildir.is_dir():
         return

@@ -7,6 +7,8 @@ groups (see ``addresses``), and Dovecot reads users through the SQL view
 
 from __future__ import annotations
 
+from datetime import date
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -66,3 +68,43 @@ class SentMail(models.Model):
 
     def __str__(self) -> str:
         return "%s: %d" % (self.user_id, self.recipients)
+
+
+class AutoReply(models.Model):
+    """A person's automatic reply while away ("Abwesenheitsnotiz"). Dovecot sends it, as a
+    Sieve ``vacation`` script that :mod:`schulhof.mail.autoreply` writes from this row; it
+    answers each sender once every ``AutoReply.DAYS`` days, and never mail to group lists,
+    mailing lists or other automatic mail."""
+
+    DAYS = 7
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="mail_auto_reply"
+    )
+    enabled = models.BooleanField(_("Abwesenheitsnotiz eingeschaltet"), default=False)
+    start = models.DateField(_("Ab"), null=True, blank=True)
+    end = models.DateField(_("Bis einschließlich"), null=True, blank=True)
+    subject = models.CharField(_("Betreff"), max_length=200)
+    message = models.TextField(_("Text"), max_length=4000)
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("Abwesenheitsnotiz")
+
+    def __str__(self) -> str:
+        return "%s: %s" % (self.user_id, "an" if self.enabled else "aus")
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": _("Das Ende liegt vor dem Beginn.")})
+
+    def is_active_on(self, day: date) -> bool:
+        """Whether replies go out on ``day`` (switched on, and the day in the period)."""
+        if not self.enabled:
+            return False
+        return (self.start is None or self.start <= day) and (self.end is None or day <= self.end)
+
+    def is_over(self, day: date) -> bool:
+        return self.end is not None and self.end < day

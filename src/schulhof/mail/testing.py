@@ -77,7 +77,7 @@ class MailStack:
         self.root = Path(root or tempfile.mkdtemp(prefix="schulhof-mail-"))
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o755)  # noqa: S103 - the mail servers' users must enter
-        base = free_port_block(10)
+        base = free_port_block(11)
         config = dataclasses.replace(
             settings.SCHULHOF_CONFIG,
             data_dir=self.root,

@@ -111,7 +111,7 @@ _NO_REPLY_FLAG = {
 # The macros we ask for, by stage. Postfix knows the queue id only once MAIL has been accepted.
 MACRO_STAGE_MAIL = 2  # SMFIM_ENVFROM
 MACRO_STAGE_EOM = 5  # SMFIM_EOM
-MAIL_MACROS = b"{auth_authen}"
+MAIL_MACROS = b"{auth_authen} {daemon_name}"
 EOM_MACROS = b"i"
 _MESSAGE_STAGES = frozenset(b"MRTLNBE")
 
@@ -153,14 +153,16 @@ class MilterPolicy(Protocol):
         self,
         *,
         login: str | None,
+        daemon: str,
         mail_from: str,
         recipients: list[str],
         headers: list[tuple[str, str]],
     ) -> Verdict:
-        """Decide on a message; ``login`` is the SASL login, None for unauthenticated mail."""
+        """Decide on a message; ``login`` is the SASL login, None for unauthenticated mail;
+        ``daemon`` the MTA's name for the listener it came in on (``{daemon_name}``)."""
 
     def sign_domain(
-        self, *, login: str | None, mail_from: str, headers: list[tuple[str, str]]
+        self, *, login: str | None, daemon: str, mail_from: str, headers: list[tuple[str, str]]
     ) -> str | None:
         """The domain to DKIM-sign for (headers as they will leave), or None: don't sign."""
 
@@ -403,10 +405,12 @@ class _Session:
     def _decide(self, message: _Message, queue_id: str) -> list[tuple[bytes, bytes]]:
         """The frames that answer end of message: modifications, then the final reply."""
         login = self._macro(b"M", "{auth_authen}") or self._macro(b"M", "auth_authen") or None
+        daemon = self._macro(b"M", "{daemon_name}")
         headers = list(message.headers)
         close_old_connections()  # the policy may use the database from this thread
         verdict = self.server.policy.check_message(
             login=login,
+            daemon=daemon,
             mail_from=message.mail_from,
             recipients=list(message.recipients),
             headers=[_decoded(header) for header in headers],
@@ -430,7 +434,10 @@ class _Session:
             headers.append((name, value))
 
         domain = self.server.policy.sign_domain(
-            login=login, mail_from=message.mail_from, headers=[_decoded(h) for h in headers]
+            login=login,
+            daemon=daemon,
+            mail_from=message.mail_from,
+            headers=[_decoded(h) for h in headers],
         )
         if domain:
             signature = self.server.signer(domain, _wire_message(headers, message.body))

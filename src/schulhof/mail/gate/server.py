@@ -19,7 +19,7 @@ from typing import Any
 
 from django.db import close_old_connections
 
-from schulhof.mail import addresses, sending
+from schulhof.mail import addresses, autoreply, sending
 from schulhof.mail.conf import MailConf
 from schulhof.mail.gate.base import GateServer
 from schulhof.mail.gate.loginpolicy import LoginPolicyServer
@@ -31,6 +31,27 @@ logger = logging.getLogger(__name__)
 PARENT_INFO_HEADER = "X-Schulhof-Elterninfo"
 
 
+def check_auto_reply(
+    from_addresses: list[str], recipients: list[str], headers: list[tuple[str, str]]
+) -> sending.Refusal | None:
+    """Mail from Dovecot's automatic replies (the replies port): one From, a person whose
+    automatic reply is on today, marked as automatic, and within that person's sending rights
+    (a pupil's reply does not leave the school)."""
+    auto = [value for name, value in headers if name.lower() == "auto-submitted"]
+    if len(from_addresses) != 1 or not auto or not auto[0].strip().lower().startswith("auto-"):
+        return sending.Refusal("550", "5.7.1", "Hier werden nur automatische Antworten angenommen.")
+    found = autoreply.active_reply_for(from_addresses[0])
+    if found is None:
+        return sending.Refusal(
+            "550", "5.7.1", "Für diesen Absender ist keine Abwesenheitsnotiz eingeschaltet."
+        )
+    user, _reply = found
+    refusal = sending.check_sender(user.username, from_addresses[0])
+    for recipient in recipients:
+        refusal = refusal or sending.check_recipient(user.username, recipient)
+    return refusal
+
+
 class SchoolMilterPolicy:
     """The milter's questions, answered with the sending rules."""
 
@@ -38,6 +59,7 @@ class SchoolMilterPolicy:
         self,
         *,
         login: str | None,
+        daemon: str,
         mail_from: str,
         recipients: list[str],
         headers: list[tuple[str, str]],
@@ -47,7 +69,10 @@ class SchoolMilterPolicy:
         close_old_connections()
         senders = [value for name, value in headers if name.lower() in ("from", "sender")]
         from_addresses = [addr for _name, addr in getaddresses(senders) if addr]
-        refusal = sending.check_header_from(login, from_addresses)
+        if daemon == autoreply.DAEMON_NAME:
+            refusal = check_auto_reply(from_addresses, recipients, headers)
+        else:
+            refusal = sending.check_header_from(login, from_addresses)
         if refusal is not None:
             return Verdict(
                 action="reject",
@@ -57,16 +82,22 @@ class SchoolMilterPolicy:
             )
         remove: tuple[str, ...] = ()
         marked = any(name.lower() == PARENT_INFO_HEADER.lower() for name, _value in headers)
-        if marked:
+        if marked and daemon == autoreply.DAEMON_NAME:
+            remove = (PARENT_INFO_HEADER,)
+        elif marked:
             user = sending.user_for_login(login)
             if user is None or not addresses.may_mark_parent_info(user):
                 remove = (PARENT_INFO_HEADER,)
         return Verdict(action="accept", remove_headers=remove)
 
     def sign_domain(
-        self, *, login: str | None, mail_from: str, headers: list[tuple[str, str]]
+        self, *, login: str | None, daemon: str, mail_from: str, headers: list[tuple[str, str]]
     ) -> str | None:
-        if not login:
+        if daemon == autoreply.DAEMON_NAME:
+            # Automatic replies have the null sender; they are signed for their From.
+            senders = [value for name, value in headers if name.lower() == "from"]
+            mail_from = next((addr for _name, addr in getaddresses(senders) if addr), "")
+        elif not login:
             return None
         _local, domain = addresses.split(mail_from)
         if domain and domain in addresses.local_domains():

@@ -111,7 +111,12 @@ def render_config(
     policy_token: str,
     policy_nonce: str,
     rootless: bool,
+    sieve: bool | None = None,
 ) -> str:
+    """Dovecot's configuration; ``sieve``: load the Sieve plugin (automatic replies), by
+    default when it is installed."""
+    if sieve is None:
+        sieve = sieve_available()
     internal_user = "dovecot"
     login_user = "dovenull"
     if rootless:
@@ -124,6 +129,7 @@ def render_config(
         "base_dir = %s" % base,
         "state_dir = %s" % state,
         "protocols = imap lmtp",
+        "hostname = %s" % _quote(conf.hostname),
         "listen = %s" % _quote(conf.bind),
         "log_path = %s" % (log_dir / "dovecot.log"),
         "default_internal_user = %s" % internal_user,
@@ -196,14 +202,22 @@ def render_config(
         "  mail_plugins = $mail_plugins imap_quota",
         "}",
         "protocol lmtp {",
-        "  mail_plugins = $mail_plugins",
+        "  mail_plugins = $mail_plugins%s" % (" sieve" if sieve else ""),
         "  postmaster_address = postmaster@%s" % _quote(conf.hostname),
         "}",
         "lmtp_rcpt_check_quota = yes",
         "recipient_delimiter = +",
+        # Automatic replies (Sieve vacation, see mail.autoreply) leave through Postfix's
+        # replies port.
+        "submission_host = 127.0.0.1:%d" % conf.replies_port,
         "plugin {",
         "  quota = maildir:Postfach",
         "  quota_exceeded_message = %s" % QUOTA_EXCEEDED,
+        "  sieve = file:~/sieve;active=~/.dovecot.sieve",
+        "  sieve_extensions = -enotify -editheader",
+        "  sieve_vacation_min_period = 1d",
+        "  sieve_max_script_size = 64k",
+        "  sieve_max_actions = 8",
         "}",
         "service imap-login {",
         "  inet_listener imap {",
@@ -246,6 +260,14 @@ def render_config(
         "",
     ]
     return "\n".join(lines)
+
+
+SIEVE_PLUGIN = Path("/usr/lib/dovecot/modules/lib90_sieve_plugin.so")
+
+
+def sieve_available() -> bool:
+    """Whether Dovecot's Sieve plugin (Debian: dovecot-sieve) is installed."""
+    return SIEVE_PLUGIN.exists()
 
 
 def master_users_line(password: str) -> str:

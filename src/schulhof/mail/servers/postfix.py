@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from schulhof.mail.conf import MailConf
+from schulhof.mail.conf import REPLIES_DAEMON, MailConf
 
 DEFAULT_MASTER_SERVICES = """\
 pickup    unix  n       -       n       60      1       pickup
@@ -95,11 +95,13 @@ def render_main(conf: MailConf, *, config_dir: Path, spool: Path, log_dir: Path)
         "reject_unauth_destination, reject_unlisted_recipient",
         "smtpd_data_restrictions = reject_unauth_pipelining, " + policy,
         "smtpd_end_of_data_restrictions = " + policy,
+        # The replies port (Dovecot's automatic replies): the null sender only.
+        "schulhof_replies_sender_restrictions = check_sender_access inline:{<>=OK}, reject",
         "smtpd_milters = inet:127.0.0.1:%d" % conf.milter_port,
         "non_smtpd_milters =",
         "milter_protocol = 6",
         "milter_default_action = tempfail",
-        "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr}",
+        "milter_mail_macros = i {auth_type} {auth_authen} {auth_author} {mail_addr} {daemon_name}",
         "milter_connect_timeout = 30s",
         "milter_command_timeout = 30s",
         # Keep signed messages as they are (a conversion would break the DKIM signature).
@@ -150,7 +152,27 @@ def render_master(conf: MailConf) -> str:
         "  -o smtpd_tls_auth_only=yes\n"
         "  -o smtpd_client_restrictions=permit_sasl_authenticated,reject\n"
         "  -o milter_macro_daemon_name=ORIGINATING\n"
-        % {"host": host, "smtp": conf.smtp_port, "submission": conf.submission_port}
+        # Dovecot's automatic replies (Sieve vacation): loopback, null sender; the milter
+        # checks that the person's automatic reply is on and signs the reply.
+        "127.0.0.1:%(replies)d inet n - n - - smtpd\n"
+        "  -o syslog_name=postfix/replies\n"
+        "  -o smtpd_tls_security_level=none\n"
+        "  -o smtpd_sasl_auth_enable=no\n"
+        "  -o smtpd_client_restrictions=permit_mynetworks,reject\n"
+        "  -o smtpd_sender_restrictions=$schulhof_replies_sender_restrictions\n"
+        "  -o smtpd_relay_restrictions=permit_mynetworks,reject\n"
+        "  -o smtpd_recipient_restrictions=reject_non_fqdn_recipient,"
+        "reject_unlisted_recipient,permit_mynetworks,reject\n"
+        "  -o smtpd_data_restrictions=reject_unauth_pipelining\n"
+        "  -o smtpd_end_of_data_restrictions=\n"
+        "  -o milter_macro_daemon_name=%(daemon)s\n"
+        % {
+            "host": host,
+            "smtp": conf.smtp_port,
+            "submission": conf.submission_port,
+            "replies": conf.replies_port,
+            "daemon": REPLIES_DAEMON,
+        }
     ) + DEFAULT_MASTER_SERVICES
 
 

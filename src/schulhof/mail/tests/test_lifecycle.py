@@ -35,3 +35,28 @@ def test_folder_names_in_the_export() -> None:
     assert _folder_label(".Sent") == "Gesendet"
     assert _folder_label(".Schule.AG Chemie") == "Schule/AG Chemie"
     assert _folder_label(".Entw&APw-rfe 2026") == "Entwürfe 2026"
+
+
+def test_export_has_the_automatic_reply_and_deletion_removes_its_script(mail: MailStack) -> None:
+    from datetime import date
+
+    from schulhof.mail.actions import do_update_auto_reply
+
+    user = mail.create_mail_user(username="leon.schmidt", pupil=True)
+    changes = {
+        "enabled": True,
+        "start": None,
+        "end": date(2030, 5, 1),
+        "subject": "Klassenfahrt",
+        "message": "Bin weg.",
+    }
+    do_update_auto_reply(user, changes, acting_user=user)
+    home = mail_conf().mailbox_home(user.pk)
+    assert (home / ".dovecot.sieve").is_file()
+    [item] = list(export_person_mail(user))
+    assert item.path == "E-Mail/Abwesenheitsnotiz.txt"
+    text = b"".join(item.open()).decode()
+    assert "Eingeschaltet: ja" in text and "01.05.2030" in text and "Bin weg." in text
+    assert item.size == len(text.encode())
+    delete_person_mail(user)
+    assert not home.exists()

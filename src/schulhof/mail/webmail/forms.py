@@ -130,3 +130,47 @@ class ComposeForm(forms.Form):
             references=data.get("references", ""),
             source=data.get("source", "") or "",
         )
+
+
+class AutoReplyForm(forms.Form):
+    """The automatic reply while away; the dates are optional (without them it runs until
+    switched off)."""
+
+    enabled = forms.BooleanField(
+        label=gettext_lazy("Abwesenheitsnotiz einschalten"), required=False
+    )
+    start = forms.DateField(
+        label=gettext_lazy("Ab (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    end = forms.DateField(
+        label=gettext_lazy("Bis einschließlich (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    subject = forms.CharField(label=gettext_lazy("Betreff"), max_length=200)
+    message = forms.CharField(
+        label=gettext_lazy("Text"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 9}),
+        help_text=gettext_lazy(
+            "Jede Person, die Ihnen schreibt, bekommt diese Antwort höchstens einmal in "
+            "7 Tagen. E-Mails an Gruppen und Verteiler werden nicht beantwortet."
+        ),
+    )
+
+    def __init__(self, *args: Any, today: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.today = today
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and end < start:
+            self.add_error("end", _("Das Ende liegt vor dem Beginn."))
+        elif data.get("enabled") and end and end < self.today:
+            self.add_error(
+                "end", _("Das Ende liegt in der Vergangenheit. Bitte wählen Sie ein neues Datum.")
+            )
+        return data

@@ -8,7 +8,7 @@ numbers at the end, which the pattern takes from the right.
 
 from django.urls import URLPattern, path
 
-from schulhof.mail.webmail.views import compose, mailbox, message
+from schulhof.mail.webmail.views import autoreply, compose, mailbox, message
 
 app_name = "webmail"
 
@@ -28,4 +28,5 @@ urlpatterns: list[URLPattern] = [
     path("mail/weiterleiten/" + MESSAGE, compose.forward, name="forward"),
     path("mail/entwurf/<int:uid>/", compose.draft, name="draft"),
     path("mail/adressen/", compose.suggest, name="suggest"),
+    path("mail/abwesenheit/", autoreply.auto_reply, name="auto_reply"),
 ]

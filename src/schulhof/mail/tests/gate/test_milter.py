@@ -111,10 +111,12 @@ class FakeMTA:
         pairs = b"".join(k.encode() + b"\0" + v.encode() + b"\0" for k, v in values.items())
         self.send(b"D", stage + pairs)
 
-    def mail(self, sender: str, login: str | None = None) -> None:
+    def mail(self, sender: str, login: str | None = None, daemon: str = "") -> None:
         values = {"{mail_addr}": sender}
         if login is not None:
             values["{auth_authen}"] = login
+        if daemon:
+            values["{daemon_name}"] = daemon
         self.macros(b"M", values)
         self.step(b"M", b"<%s>\0SIZE=1000\0" % sender.encode(), milter.NR_MAIL)
 
@@ -146,8 +148,9 @@ class FakeMTA:
         recipients: tuple[str, ...] = ("eltern-5a@example.org",),
         headers: list[tuple[str, str]] = HEADERS,
         body: bytes = BODY,
+        daemon: str = "",
     ) -> list[tuple[bytes, bytes]]:
-        self.mail(sender, login)
+        self.mail(sender, login, daemon)
         for recipient in recipients:
             self.rcpt(recipient)
         if not self.protocol & milter.NO_DATA:
@@ -238,8 +241,11 @@ def test_negotiates_only_what_it_needs_and_asks_for_the_login_macro(server):
     assert version == 6
     assert actions == milter.ACTION_ADDHDRS | milter.ACTION_CHGHDRS | milter.ACTION_SETSYMLIST
     assert protocol == milter.WANTED_PROTOCOL
-    # {auth_authen} at MAIL (SMFIM_ENVFROM), the queue id at end of message (SMFIM_EOM)
-    assert rest == struct.pack(">I", 2) + b"{auth_authen}\0" + struct.pack(">I", 5) + b"i\0"
+    # {auth_authen} and {daemon_name} at MAIL (SMFIM_ENVFROM), the queue id at end of message
+    assert (
+        rest
+        == struct.pack(">I", 2) + b"{auth_authen} {daemon_name}\0" + struct.pack(">I", 5) + b"i\0"
+    )
 
 
 def test_accept_removes_forged_headers_adds_ours_and_signs(mta, policy, conf):
@@ -261,6 +267,7 @@ def test_accept_removes_forged_headers_adds_ours_and_signs(mta, policy, conf):
     [check] = policy.checks
     assert check == {
         "login": "anna.admin",
+        "daemon": "",
         "mail_from": "anna.admin@example.org",
         "recipients": ["eltern-5a@example.org", "lehrer@example.org"],
         "headers": HEADERS,
@@ -416,6 +423,7 @@ def test_abort_forgets_the_message_in_progress(mta, policy):
     [check] = policy.checks
     assert check == {
         "login": None,
+        "daemon": "",
         "mail_from": "paul@example.org",
         "recipients": ["b@example.org"],
         "headers": HEADERS[:1],
@@ -608,3 +616,12 @@ def test_mta_that_does_not_allow_adding_headers_gets_a_deferral(server, policy):
     mta = FakeMTA(server.server_address[1], actions=milter.ACTION_CHGHDRS)
     mta.negotiate()
     assert mta.transaction()[0] == (b"y", b"451 4.3.0 Internal error, try again later\0")
+
+
+def test_the_listeners_name_reaches_the_policy(mta, policy):
+    mta.negotiate()
+    mta.transaction(login=None, sender="", daemon="SCHULHOF-REPLIES")
+    [check] = policy.checks
+    assert check["daemon"] == "SCHULHOF-REPLIES" and check["login"] is None
+    [sign_call] = policy.sign_calls
+    assert sign_call["daemon"] == "SCHULHOF-REPLIES"

@@ -144,7 +144,16 @@ def sidebar(
         "compose_url": compose_url(),
         "may_send": policies.may_send(request.user),
         "movable_folders": [f for f in folders if f.selectable],
+        "auto_reply_on": auto_reply_on(request.user),
     }
+
+
+def auto_reply_on(user: Any) -> bool:
+    """Whether the person's automatic reply answers today (marked in the side column)."""
+    from schulhof.mail.models import AutoReply
+
+    reply = AutoReply.objects.filter(user=user, enabled=True).first()
+    return reply is not None and reply.is_active_on(timezone.localdate())
 
 
 def short_date(moment: datetime | None) -> str:
