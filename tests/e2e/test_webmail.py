@@ -344,3 +344,41 @@ def test_auto_reply_page(browser, server, screenshots, mailbox):
     assert foreign(requests, server) == []
     assert problems == [] and dialogs == []
     context.close()
+
+
+def test_new_folder_renamed_and_deleted(browser, server, screenshots, mailbox):
+    context = browser.new_context(viewport=DESKTOP, locale="de-DE")
+    page = context.new_page()
+    dialogs: list[str] = []
+
+    def accept(dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.accept()
+
+    page.on("dialog", accept)
+    requests: list[str] = []
+    context.on("request", lambda request: requests.append(request.url))
+    login(page, server)
+    page.goto(server.url + "/mail/")
+    page.get_by_text("Neuer Ordner").click()
+    page.get_by_label("Name des Ordners").fill("Projektwoche")
+    page.get_by_role("button", name="Anlegen").click()
+    expect(page.get_by_role("heading", name="Projektwoche")).to_be_visible()
+    page.get_by_text("Ordner „Projektwoche“ umbenennen oder löschen").click()
+    page.get_by_label("Neuer Name").fill("Projektwoche 2027")
+    page.screenshot(path=str(screenshots / "webmail-folder-edit-desktop.png"), full_page=True)
+    page.get_by_role("button", name="Umbenennen").click()
+    expect(
+        page.get_by_text("Ordner „Projektwoche“ heißt jetzt „Projektwoche 2027“.")
+    ).to_be_visible()
+    expect(page.get_by_role("heading", name="Projektwoche 2027")).to_be_visible()
+    page.get_by_text("Ordner „Projektwoche 2027“ umbenennen oder löschen").click()
+    page.get_by_role("button", name="Ordner löschen").click()
+    expect(page.get_by_text("Ordner „Projektwoche 2027“ gelöscht.")).to_be_visible()
+    expect(page.locator(".wm-folders", has_text="Projektwoche")).to_have_count(0)
+    assert dialogs == [
+        "Ordner „Projektwoche 2027“ mit allen Unterordnern löschen? Die Nachrichten kommen "
+        "in den Papierkorb."
+    ]
+    assert foreign(requests, server) == []
+    context.close()

@@ -271,6 +271,66 @@ class MailSession:
         self.connection.subscribe(protocol.quote(utf7.encode(path)))  # type: ignore[arg-type]
         self._folders = None
 
+    def subtree(self, folder: Folder) -> list[Folder]:
+        """The folder and every folder below it, the deepest first."""
+        prefix = folder.path + folder.delimiter if folder.delimiter else None
+        found = [
+            f
+            for f in self.folders()
+            if f.path == folder.path or (prefix is not None and f.path.startswith(prefix))
+        ]
+        return sorted(found, key=lambda f: f.path.count(f.delimiter or "/"), reverse=True)
+
+    def _unselect(self) -> None:
+        if self.selected is not None:
+            # UNSELECT (RFC 3691) leaves without expunging, unlike CLOSE.
+            self.connection.unselect()
+            self.selected = None
+
+    def _subscription(self, name: str, on: bool) -> None:
+        command = self.connection.subscribe if on else self.connection.unsubscribe
+        command(protocol.quote(name))  # type: ignore[arg-type]
+
+    def rename_folder(self, folder: Folder, new_path: str) -> None:
+        """Rename a folder with everything below it (subscriptions follow)."""
+        below = self.subtree(folder)
+        self._unselect()
+        new_name = utf7.encode(new_path)
+        typ, data = self.connection.rename(
+            protocol.quote(folder.name),  # type: ignore[arg-type]
+            protocol.quote(new_name),  # type: ignore[arg-type]
+        )
+        self._check(typ, data, "RENAME")
+        for old in below:
+            self._subscription(old.name, False)
+            self._subscription(new_name + old.name[len(folder.name) :], True)
+        self._folders = None
+
+    def delete_folder(self, folder: Folder) -> int:
+        """Delete a folder and the folders below it; their messages go to the trash first.
+        Returns how many messages were moved."""
+        trash = self.special_or_error("trash")
+        moved = 0
+        for item in self.subtree(folder):
+            if item.selectable and item.messages:
+                self.select(item)
+                uids = _numbers(self._uid("SEARCH", "ALL"))
+                self.move(item, uids, trash)
+                moved += len(uids)
+            self._unselect()
+            typ, data = self.connection.delete(protocol.quote(item.name))  # type: ignore[arg-type]
+            self._check(typ, data, "DELETE")
+            self._subscription(item.name, False)
+        self._folders = None
+        return moved
+
+    def empty_folder(self, folder: Folder) -> int:
+        """Remove every message of the folder for good (the trash, the spam folder)."""
+        self.select(folder)
+        uids = _numbers(self._uid("SEARCH", "ALL"))
+        self.expunge(folder, uids)
+        return len(uids)
+
     # --- lists ----------------------------------------------------------------------
 
     def sorted_uids(

@@ -118,6 +118,83 @@ def test_new_folder(lena: User, lena_client: Client) -> None:
     assert "kein „/“" in bad.content.decode()
 
 
+def folder_paths(user: User) -> list[str]:
+    with imap.session_for(user.username) as mail:
+        return [f.path for f in mail.folders()]
+
+
+def test_rename_folder_with_its_subfolders(
+    lena: User, lena_client: Client, fill: Callable[..., list[bytes]]
+) -> None:
+    with imap.session_for(lena.username) as mail:
+        mail.create_folder("Schule")
+        mail.create_folder("Schule/Mathe")
+    page = lena_client.get(reverse("webmail:folder", args=["Schule"])).content.decode()
+    assert "Ordner „Schule“ umbenennen oder löschen" in page
+    url = reverse("webmail:rename_folder", args=["Schule"])
+    response = lena_client.post(url, {"name": "Schulzeug"}, follow=True)
+    assert "Ordner „Schule“ heißt jetzt „Schulzeug“." in response.content.decode()
+    assert response.redirect_chain[-1][0] == reverse("webmail:folder", args=["Schulzeug"])
+    paths = folder_paths(lena)
+    assert "Schulzeug" in paths and "Schulzeug/Mathe" in paths and "Schule" not in paths
+    # A subfolder keeps its parent.
+    url = reverse("webmail:rename_folder", args=["Schulzeug/Mathe"])
+    lena_client.post(url, {"name": "Mathematik"})
+    assert "Schulzeug/Mathematik" in folder_paths(lena)
+    # Wrong names get a German reason; nothing changes.
+    url = reverse("webmail:rename_folder", args=["Schulzeug"])
+    for name, reason in (("", "Bitte geben Sie einen Namen"), ("a/b", "kein „/“")):
+        text = lena_client.post(url, {"name": name}, follow=True).content.decode()
+        assert reason in text
+    assert "Schulzeug" in folder_paths(lena)
+
+
+def test_delete_folder_moves_its_messages_to_the_trash(
+    lena: User, lena_client: Client, fill: Callable[..., list[bytes]]
+) -> None:
+    fill(lena, 3)
+    with imap.session_for(lena.username) as mail:
+        mail.create_folder("Alt")
+        mail.create_folder("Alt/Älter")
+        inbox = mail.special_or_error("inbox")
+        uids = mail.sorted_uids(inbox)
+        mail.move(inbox, uids[:2], mail.folder("Alt"))
+        mail.move(inbox, uids[2:], mail.folder("Alt/Älter"))
+    url = reverse("webmail:delete_folder", args=["Alt"])
+    response = lena_client.post(url, follow=True)
+    text = response.content.decode()
+    assert "Ordner „Alt“ gelöscht. 3 Nachrichten liegen jetzt im Papierkorb." in text
+    paths = folder_paths(lena)
+    assert "Alt" not in paths and "Alt/Älter" not in paths
+    with imap.session_for(lena.username) as mail:
+        assert len(mail.sorted_uids(mail.special_or_error("trash"))) == 3
+
+
+def test_special_folders_stay_and_only_trash_and_spam_can_be_emptied(
+    lena: User, lena_client: Client, fill: Callable[..., list[bytes]]
+) -> None:
+    for view in ("webmail:rename_folder", "webmail:delete_folder"):
+        response = lena_client.post(reverse(view, args=["Sent"]), {"name": "Weg"})
+        assert response.status_code == 400
+        assert "gehört zum Postfach und bleibt" in response.content.decode()
+    response = lena_client.post(reverse("webmail:empty_folder", args=["INBOX"]))
+    assert response.status_code == 400
+    fill(lena, 2)
+    with imap.session_for(lena.username) as mail:
+        inbox = mail.special_or_error("inbox")
+        mail.delete(inbox, mail.sorted_uids(inbox))
+    trash = lena_client.get(reverse("webmail:folder", args=["Trash"])).content.decode()
+    assert "Papierkorb leeren" in trash
+    response = lena_client.post(reverse("webmail:empty_folder", args=["Trash"]), follow=True)
+    assert "2 Nachrichten endgültig gelöscht." in response.content.decode()
+    with imap.session_for(lena.username) as mail:
+        assert mail.sorted_uids(mail.special_or_error("trash")) == []
+    assert (
+        "Papierkorb leeren"
+        not in lena_client.get(reverse("webmail:folder", args=["Trash"])).content.decode()
+    )
+
+
 def test_unknown_folder_is_a_german_404(lena: User, lena_client: Client) -> None:
     response = lena_client.get(reverse("webmail:folder", args=["Gibt es nicht"]))
     assert response.status_code == 404

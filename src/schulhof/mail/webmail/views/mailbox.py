@@ -326,6 +326,20 @@ def _apply(mail: MailSession, folder: Folder, action: str, uids: list[int], targ
     ) % {"count": count, "target": destination.title}
 
 
+def folder_name_error(mail: MailSession, name: str, path: str, delimiter: str) -> str | None:
+    """Why ``name`` (to become ``path``) cannot be a folder's name, in German, or None."""
+    if not name:
+        return _("Bitte geben Sie einen Namen für den Ordner ein.")
+    if len(name) > 100 or (delimiter and delimiter in name) or any(c in name for c in "*%"):
+        return _(
+            "Der Ordnername darf höchstens 100 Zeichen haben und kein „%(sep)s“, „*“ "
+            "oder „%%“ enthalten."
+        ) % {"sep": delimiter or "/"}
+    if any(f.path.casefold() == path.casefold() for f in mail.folders()) or name.upper() == "INBOX":
+        return _("Einen Ordner „%(name)s“ gibt es schon.") % {"name": name}
+    return None
+
+
 @require_POST
 @webmail_view()
 def create_folder(request: AuthenticatedHttpRequest, mail: MailSession) -> HttpResponseBase:
@@ -334,28 +348,98 @@ def create_folder(request: AuthenticatedHttpRequest, mail: MailSession) -> HttpR
     inbox = mail.special("inbox")
     back = safe_next(request, folder_url(inbox) if inbox else "/")
     delimiter = inbox.delimiter if inbox else "/"
-    if not name:
-        messages.error(request, _("Bitte geben Sie einen Namen für den Ordner ein."))
-        return redirect(back)
-    if len(name) > 100 or (delimiter and delimiter in name) or any(c in name for c in "*%"):
-        messages.error(
-            request,
-            _(
-                "Der Ordnername darf höchstens 100 Zeichen haben und kein „%(sep)s“, „*“ "
-                "oder „%%“ enthalten."
-            )
-            % {"sep": delimiter or "/"},
-        )
-        return redirect(back)
     parent = request.POST.get("parent", "")
     path = name
     if parent:
         parent_folder = get_folder(mail, parent)
         path = "%s%s%s" % (parent_folder.path, parent_folder.delimiter, name)
-    if any(f.path.casefold() == path.casefold() for f in mail.folders()) or name.upper() == "INBOX":
-        messages.error(request, _("Einen Ordner „%(name)s“ gibt es schon.") % {"name": name})
+    error = folder_name_error(mail, name, path, delimiter)
+    if error:
+        messages.error(request, error)
         return redirect(back)
     mail.create_folder(path)
     messages.success(request, _("Ordner „%(name)s“ angelegt.") % {"name": name})
     created = next((f for f in mail.folders() if f.path == path), None)
     return redirect(folder_url(created) if created else back)
+
+
+def own_folder(mail: MailSession, path: str) -> Folder:
+    """A folder the person made (the special folders cannot be renamed or deleted)."""
+    folder = get_folder(mail, path)
+    if folder.special:
+        raise Refused(
+            _("Der Ordner „%(name)s“ gehört zum Postfach und bleibt.") % {"name": folder.title},
+            400,
+        )
+    return folder
+
+
+@require_POST
+@webmail_view()
+def rename_folder(
+    request: AuthenticatedHttpRequest, mail: MailSession, path: str
+) -> HttpResponseBase:
+    """A new name for one of the person's folders (it stays where it is)."""
+    folder = own_folder(mail, path)
+    name = " ".join(request.POST.get("name", "").split())
+    parent = folder.path[: -len(folder.title)]  # "Schule/" or ""
+    new_path = parent + name
+    if name == folder.title:
+        return redirect(folder_url(folder))
+    error = folder_name_error(mail, name, new_path, folder.delimiter)
+    if error:
+        messages.error(request, error)
+        return redirect(folder_url(folder))
+    mail.rename_folder(folder, new_path)
+    messages.success(
+        request,
+        _("Ordner „%(old)s“ heißt jetzt „%(new)s“.") % {"old": folder.title, "new": name},
+    )
+    renamed = next((f for f in mail.folders() if f.path == new_path), None)
+    return redirect(folder_url(renamed) if renamed else "webmail:home")
+
+
+@require_POST
+@webmail_view()
+def delete_folder(
+    request: AuthenticatedHttpRequest, mail: MailSession, path: str
+) -> HttpResponseBase:
+    """Delete one of the person's folders with its subfolders; the messages go to the
+    trash, so nothing is lost by a wrong click."""
+    folder = own_folder(mail, path)
+    moved = mail.delete_folder(folder)
+    if moved:
+        messages.success(
+            request,
+            ngettext(
+                "Ordner „%(name)s“ gelöscht. %(count)s Nachricht liegt jetzt im Papierkorb.",
+                "Ordner „%(name)s“ gelöscht. %(count)s Nachrichten liegen jetzt im Papierkorb.",
+                moved,
+            )
+            % {"name": folder.title, "count": moved},
+        )
+    else:
+        messages.success(request, _("Ordner „%(name)s“ gelöscht.") % {"name": folder.title})
+    return redirect("webmail:home")
+
+
+@require_POST
+@webmail_view()
+def empty_folder(
+    request: AuthenticatedHttpRequest, mail: MailSession, path: str
+) -> HttpResponseBase:
+    """Empty the trash or the spam folder for good."""
+    folder = get_folder(mail, path)
+    if folder.special not in ("trash", "junk"):
+        raise Refused(_("Leeren lassen sich nur der Papierkorb und der Spam-Ordner."), 400)
+    count = mail.empty_folder(folder)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)s Nachricht endgültig gelöscht.",
+            "%(count)s Nachrichten endgültig gelöscht.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect(folder_url(folder))
