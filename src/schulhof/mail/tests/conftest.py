@@ -12,9 +12,17 @@ from django.contrib.auth.hashers import make_password
 from schulhof.accounts.hashers import SchulhofArgon2PasswordHasher
 from schulhof.accounts.models import PrivilegeGrant, User
 from schulhof.accounts.tests.factories import make_user
+from schulhof.mail.conf import use_mail_conf
 from schulhof.mail.testing import MailStack
 
 MAIL_PASSWORD = "Post-Fach-Geheim-2026"
+
+
+@pytest.fixture(autouse=True)
+def _no_leftover_mail_conf() -> Iterator[None]:
+    """A test's own mail settings (``use_mail_conf``) end with the test."""
+    yield
+    use_mail_conf(None)
 
 
 @pytest.fixture(scope="session")

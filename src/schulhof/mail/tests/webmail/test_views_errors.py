@@ -23,10 +23,9 @@ def closed_port() -> int:
 
 @pytest.fixture
 def no_server() -> Iterator[None]:
-    before = mail_conf()
-    use_mail_conf(dataclasses.replace(before, imap_port=closed_port(), bind="127.0.0.1"))
+    use_mail_conf(dataclasses.replace(mail_conf(), imap_port=closed_port(), bind="127.0.0.1"))
     yield
-    use_mail_conf(before)
+    use_mail_conf(None)
 
 
 def test_connect_to_a_missing_server(no_server: None) -> None:
