@@ -13,13 +13,28 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
     srv = Server(data_dir=tmp_path_factory.mktemp("schulhof-data"), port=free_port())
     srv.prepare()
     srv.start()
-    yield srv
-    if srv.process is not None and srv.process.poll() is None:
-        srv.stop()
+    try:
+        yield srv
+    finally:
+        if srv.process is not None and srv.process.poll() is None:
+            srv.stop()
+        keep_logs(srv, request.module.__name__.rsplit(".", 1)[-1])
+
+
+def keep_logs(srv: Server, name: str) -> None:
+    """The server's logs go to test-artifacts/logs/<module>/, to read after a failure."""
+    target = ARTIFACTS / "logs" / name
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for path in [srv.data_dir / "run-console.log", *sorted((srv.data_dir / "logs").glob("*"))]:
+        if path.is_file():
+            shutil.copy(path, target / path.name)
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ from __future__ import annotations
 import imaplib
 import logging
 import re
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass
@@ -555,6 +556,23 @@ def _summary(item: dict[str, Any]) -> Summary | None:
     )
 
 
+LOGIN_RETRY_PAUSES = (0.2, 0.6)
+
+
+def _login(connection: imaplib.IMAP4, login: str, password: str) -> None:
+    """LOGIN, tried again after a short pause when Dovecot answers ``[UNAVAILABLE]`` (its
+    user lookup failed for a moment, e.g. the database was busy) rather than refusing."""
+    for pause in (*LOGIN_RETRY_PAUSES, None):
+        try:
+            connection.login(login, password)
+            return
+        except imaplib.IMAP4.error as error:
+            if pause is None or "[UNAVAILABLE]" not in str(error).upper():
+                raise
+            logger.info("IMAP login temporarily unavailable, trying again: %s", error)
+            time.sleep(pause)
+
+
 def connect(username: str, conf: MailConf | None = None) -> MailSession:
     """Log in to Dovecot as the webmail master user on behalf of ``username``."""
     conf = conf or mail_conf()
@@ -573,7 +591,7 @@ def connect(username: str, conf: MailConf | None = None) -> MailSession:
     try:
         if connection.sock is not None:
             connection.sock.settimeout(COMMAND_TIMEOUT)
-        connection.login(master_login(username), password)
+        _login(connection, master_login(username), password)
     except (OSError, imaplib.IMAP4.error) as error:
         logger.warning("IMAP login for %s failed: %s", username, error)
         with suppress(OSError):

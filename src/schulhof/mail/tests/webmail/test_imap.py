@@ -3,6 +3,7 @@ flags, moving, deleting, storing drafts and new folders with umlauts."""
 
 from __future__ import annotations
 
+import imaplib
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -157,3 +158,29 @@ def test_new_folder_with_umlauts(session: MailSession, lena: User) -> None:
     assert folder.name.isascii()
     with pytest.raises(NotFound):
         session.folder("Gibt es nicht")
+
+
+class FlakyConnection:
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        self.calls = 0
+
+    def login(self, user: str, password: str) -> None:
+        self.calls += 1
+        if self.errors:
+            raise imaplib.IMAP4.error(self.errors.pop(0))
+
+
+def test_login_is_tried_again_only_while_dovecot_is_unavailable(monkeypatch) -> None:
+    monkeypatch.setattr(imap, "LOGIN_RETRY_PAUSES", (0, 0))
+    flaky = FlakyConnection(["[UNAVAILABLE] Temporary authentication failure."])
+    imap._login(flaky, "lena", "x")  # type: ignore[arg-type]
+    assert flaky.calls == 2
+    refused = FlakyConnection(["[AUTHENTICATIONFAILED] Authentication failed."])
+    with pytest.raises(imaplib.IMAP4.error):
+        imap._login(refused, "lena", "x")  # type: ignore[arg-type]
+    assert refused.calls == 1
+    down = FlakyConnection(["[UNAVAILABLE] x"] * 5)
+    with pytest.raises(imaplib.IMAP4.error):
+        imap._login(down, "lena", "x")  # type: ignore[arg-type]
+    assert down.calls == 3
