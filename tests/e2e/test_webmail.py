@@ -331,6 +331,10 @@ def test_auto_reply_page(browser, server, screenshots, mailbox):
     expect(page.get_by_text("Eingeschaltet bis einschließlich 1. Mai 2030")).to_be_visible()
     expect(page.locator(".wm-sidelink .wm-on")).to_have_text("eingeschaltet")
     page.screenshot(path=str(screenshots / "webmail-autoreply-desktop.png"), full_page=True)
+    page.goto(server.url + "/")
+    card = page.locator(".mail-card__away")
+    expect(card).to_have_text("Abwesenheitsnotiz: Eingeschaltet bis einschließlich 1. Mai 2030")
+    page.screenshot(path=str(screenshots / "dashboard-autoreply-desktop.png"), full_page=True)
     context.close()
 
     context, page, problems, dialogs, requests = new_page(browser, PHONE)

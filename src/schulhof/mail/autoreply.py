@@ -123,6 +123,25 @@ def remove(conf: MailConf, user: User) -> None:
         (home / SCRIPT_DIR / name).unlink(missing_ok=True)
 
 
+def describe(reply: AutoReply | None) -> str:
+    """What the automatic reply does now, in one line for people."""
+    from django.utils import formats
+    from django.utils.translation import gettext as _
+
+    today = timezone.localdate()
+    if reply is None or not reply.enabled:
+        return _("Ausgeschaltet")
+    if reply.end and reply.is_over(today):
+        return _("Abgelaufen am %(date)s") % {"date": formats.date_format(reply.end)}
+    if reply.start and reply.start > today:
+        return _("Eingeschaltet ab %(date)s") % {"date": formats.date_format(reply.start)}
+    if reply.end:
+        return _("Eingeschaltet bis einschließlich %(date)s") % {
+            "date": formats.date_format(reply.end)
+        }
+    return _("Eingeschaltet, bis Sie sie ausschalten")
+
+
 def active_reply_for(address: str) -> tuple[User, AutoReply] | None:
     """The person behind ``address`` and their automatic reply, if it is active today."""
     from schulhof.mail.models import AutoReply

@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from schulhof.core.http import AuthenticatedHttpRequest
@@ -38,7 +39,13 @@ def mail_card(request: AuthenticatedHttpRequest) -> dict[str, Any] | None:
         return {"blocked": str(error)}
     finally:
         session.close()
+    from schulhof.mail import autoreply
+    from schulhof.mail.models import AutoReply
+
+    reply = AutoReply.objects.filter(user=user, enabled=True).first()
+    away = autoreply.describe(reply) if reply and not reply.is_over(timezone.localdate()) else ""
     return {
+        "away": away,
         "address": address_of(user),
         "unseen": len(uids),
         "messages": newest,

@@ -34,3 +34,15 @@ def test_card_tells_a_sanctioned_user_why(mail: MailStack, client: Client) -> No
     client.force_login(user)
     page = client.get(reverse("web:dashboard")).content.decode()
     assert "Der Bereich E-Mail ist für Ihr Konto gesperrt." in page
+
+
+def test_card_says_when_the_automatic_reply_is_on(mail: MailStack, client: Client) -> None:
+    from schulhof.mail.actions import do_update_auto_reply
+
+    user = mail.create_mail_user(username="leon.schmidt", pupil=True)
+    client.force_login(user)
+    assert "Abwesenheitsnotiz" not in client.get(reverse("web:dashboard")).content.decode()
+    changes = {"enabled": True, "start": None, "end": None, "subject": "Weg", "message": "x"}
+    do_update_auto_reply(user, changes, acting_user=user)
+    page = client.get(reverse("web:dashboard")).content.decode()
+    assert "Abwesenheitsnotiz</a>: Eingeschaltet, bis Sie sie ausschalten" in page

@@ -6,10 +6,11 @@ from __future__ import annotations
 from django.contrib import messages
 from django.http import HttpResponse, HttpResponseBase
 from django.shortcuts import redirect, render
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from schulhof.core.http import AuthenticatedHttpRequest
+from schulhof.mail import autoreply
 from schulhof.mail.actions import do_update_auto_reply
 from schulhof.mail.models import AutoReply
 from schulhof.mail.servers.dovecot import sieve_available
@@ -25,22 +26,6 @@ def default_text(request: AuthenticatedHttpRequest) -> str:
         "lese Ihre Nachricht nach meiner Rückkehr. Sie wird nicht weitergeleitet.\n\n"
         "Mit freundlichen Grüßen\n%(name)s"
     ) % {"name": request.user.get_full_name()}
-
-
-def state_text(reply: AutoReply | None) -> str:
-    """One line on what the reply does now, for the page and the sidebar."""
-    today = timezone.localdate()
-    if reply is None or not reply.enabled:
-        return _("Ausgeschaltet")
-    if reply.end and reply.is_over(today):
-        return _("Abgelaufen am %(date)s") % {"date": formats.date_format(reply.end)}
-    if reply.start and reply.start > today:
-        return _("Eingeschaltet ab %(date)s") % {"date": formats.date_format(reply.start)}
-    if reply.end:
-        return _("Eingeschaltet bis einschließlich %(date)s") % {
-            "date": formats.date_format(reply.end)
-        }
-    return _("Eingeschaltet, bis Sie sie ausschalten")
 
 
 @webmail_view()
@@ -69,7 +54,7 @@ def auto_reply(request: AuthenticatedHttpRequest, mail: MailSession) -> HttpResp
         status = 200
     context = sidebar(request, mail, None) | {
         "form": form,
-        "state": state_text(reply),
+        "state": autoreply.describe(reply),
         "active": reply is not None and reply.is_active_on(today),
         "available": sieve_available(),
         "may_send": policies.may_send(request.user),
