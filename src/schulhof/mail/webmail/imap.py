@@ -569,7 +569,7 @@ def _login(connection: imaplib.IMAP4, login: str, password: str) -> None:
         except imaplib.IMAP4.error as error:
             if pause is None or "[UNAVAILABLE]" not in str(error).upper():
                 raise
-            logger.info("IMAP login temporarily unavailable, trying again: %s", error)
+            logger.warning("IMAP login temporarily unavailable, trying again: %s", error)
             time.sleep(pause)
 
 
