@@ -16,6 +16,7 @@ rights (a pupil's reply does not go outside the school), and signs them with DKI
 from __future__ import annotations
 
 import os
+from email.utils import formataddr
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -49,8 +50,8 @@ def _one_line(text: str) -> str:
 def render_script(reply: AutoReply, user: User) -> str:
     """The Sieve script for ``reply`` (which must be switched on)."""
     own = addresses.address_of(user)
-    name = _one_line(user.get_full_name()).replace('"', "").replace("\\", "")
-    sender = '"%s" <%s>' % (name, own) if name else own
+    # Encoded here (RFC 2047): Dovecot's own encoding of a quoted name with umlauts is broken.
+    sender = formataddr((_one_line(user.get_full_name()), own), charset="utf-8")
     conditions = []
     if reply.start:
         conditions.append('currentdate :value "ge" "date" "%s"' % reply.start.isoformat())

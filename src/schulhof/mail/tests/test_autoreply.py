@@ -28,7 +28,7 @@ AWAY = {
     "enabled": True,
     "start": None,
     "end": None,
-    "subject": "Abwesend: Klassenfahrt",
+    "subject": "Abwesend: Klassenfahrt nach Köln",
     "message": 'Ich bin bis Freitag auf Klassenfahrt.\nIn dringenden Fällen: "Sekretariat".',
 }
 
@@ -70,8 +70,8 @@ def test_script_quotes_text_and_lists_the_persons_addresses() -> None:
     script = autoreply.render_script(reply, teacher)
     assert script.startswith("# Abwesenheitsnotiz")
     assert 'require ["vacation"];' in script
-    assert ':subject "Abwesend: Klassenfahrt"' in script
-    assert ':from "\\"Thomas Müller\\" <thomas.mueller@schule.test>"' in script
+    assert ':subject "Abwesend: Klassenfahrt nach Köln"' in script
+    assert ':from "=?utf-8?q?Thomas_M=C3=BCller?= <thomas.mueller@schule.test>"' in script
     assert ':addresses ["thomas.mueller@schule.test"]' in script
     assert '"Ich bin bis Freitag auf Klassenfahrt.\nIn dringenden Fällen: \\"Sekretariat\\"."' in (
         script
@@ -172,9 +172,10 @@ def test_reply_reaches_the_sender_once_signed_and_marked(mail: MailStack) -> Non
     send(mail, pupil, "thomas.mueller@schule.test", "Erste Frage")
     assert mail.wait_for_messages(pupil, 1) == 1
     (reply,) = inbox(mail, pupil)
-    assert reply["Subject"] == "Abwesend: Klassenfahrt"
+    assert reply["Subject"] == "Abwesend: Klassenfahrt nach Köln"
     assert reply["Auto-Submitted"].startswith("auto-replied")
-    assert "thomas.mueller@schule.test" in reply["From"]
+    assert reply["From"].addresses[0].display_name == "Thomas Müller"
+    assert reply["From"].addresses[0].addr_spec == "thomas.mueller@schule.test"
     assert reply["DKIM-Signature"] is not None
     assert "Klassenfahrt" in reply.get_content()
 
