@@ -91,7 +91,7 @@ def login(page, server, label: str = "Schüler 5a") -> str:
     return username
 
 
-def new_page(browser, viewport):
+def new_page(browser, viewport, *, accept_dialogs: bool = False):
     context = browser.new_context(viewport=viewport, locale="de-DE")
     page = context.new_page()
     problems: list[str] = []
@@ -104,7 +104,10 @@ def new_page(browser, viewport):
 
     def on_dialog(dialog) -> None:
         dialogs.append(dialog.message)
-        dialog.dismiss()
+        if accept_dialogs:
+            dialog.accept()
+        else:
+            dialog.dismiss()
 
     page.on("dialog", on_dialog)
     requests: list[str] = []
@@ -351,17 +354,7 @@ def test_auto_reply_page(browser, server, screenshots, mailbox):
 
 
 def test_new_folder_renamed_and_deleted(browser, server, screenshots, mailbox):
-    context = browser.new_context(viewport=DESKTOP, locale="de-DE")
-    page = context.new_page()
-    dialogs: list[str] = []
-
-    def accept(dialog) -> None:
-        dialogs.append(dialog.message)
-        dialog.accept()
-
-    page.on("dialog", accept)
-    requests: list[str] = []
-    context.on("request", lambda request: requests.append(request.url))
+    context, page, problems, dialogs, requests = new_page(browser, DESKTOP, accept_dialogs=True)
     login(page, server)
     page.goto(server.url + "/mail/")
     page.get_by_text("Neuer Ordner").click()
@@ -385,4 +378,5 @@ def test_new_folder_renamed_and_deleted(browser, server, screenshots, mailbox):
         "in den Papierkorb."
     ]
     assert foreign(requests, server) == []
+    assert problems == []
     context.close()

@@ -141,6 +141,10 @@ def test_rename_folder_with_its_subfolders(
     url = reverse("webmail:rename_folder", args=["Schulzeug/Mathe"])
     lena_client.post(url, {"name": "Mathematik"})
     assert "Schulzeug/Mathematik" in folder_paths(lena)
+    # Only the case changes.
+    url = reverse("webmail:rename_folder", args=["Schulzeug/Mathematik"])
+    lena_client.post(url, {"name": "MATHEMATIK"})
+    assert "Schulzeug/MATHEMATIK" in folder_paths(lena)
     # Wrong names get a German reason; nothing changes.
     url = reverse("webmail:rename_folder", args=["Schulzeug"])
     for name, reason in (("", "Bitte geben Sie einen Namen"), ("a/b", "kein „/“")):

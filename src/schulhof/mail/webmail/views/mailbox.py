@@ -326,8 +326,11 @@ def _apply(mail: MailSession, folder: Folder, action: str, uids: list[int], targ
     ) % {"count": count, "target": destination.title}
 
 
-def folder_name_error(mail: MailSession, name: str, path: str, delimiter: str) -> str | None:
-    """Why ``name`` (to become ``path``) cannot be a folder's name, in German, or None."""
+def folder_name_error(
+    mail: MailSession, name: str, path: str, delimiter: str, *, renaming: str = ""
+) -> str | None:
+    """Why ``name`` (to become ``path``) cannot be a folder's name, in German, or None;
+    ``renaming``: the path of the folder that gets the name (it may change its case)."""
     if not name:
         return _("Bitte geben Sie einen Namen für den Ordner ein.")
     if len(name) > 100 or (delimiter and delimiter in name) or any(c in name for c in "*%"):
@@ -335,7 +338,8 @@ def folder_name_error(mail: MailSession, name: str, path: str, delimiter: str) -
             "Der Ordnername darf höchstens 100 Zeichen haben und kein „%(sep)s“, „*“ "
             "oder „%%“ enthalten."
         ) % {"sep": delimiter or "/"}
-    if any(f.path.casefold() == path.casefold() for f in mail.folders()) or name.upper() == "INBOX":
+    taken = [f for f in mail.folders() if f.path != renaming]
+    if any(f.path.casefold() == path.casefold() for f in taken) or name.upper() == "INBOX":
         return _("Einen Ordner „%(name)s“ gibt es schon.") % {"name": name}
     return None
 
@@ -386,7 +390,7 @@ def rename_folder(
     new_path = parent + name
     if name == folder.title:
         return redirect(folder_url(folder))
-    error = folder_name_error(mail, name, new_path, folder.delimiter)
+    error = folder_name_error(mail, name, new_path, folder.delimiter, renaming=folder.path)
     if error:
         messages.error(request, error)
         return redirect(folder_url(folder))
