@@ -116,6 +116,13 @@ def test_new_folder(lena: User, lena_client: Client) -> None:
     assert "gibt es schon" in again.content.decode()
     bad = lena_client.post(url, {"name": "a/b"}, follow=True)
     assert "kein „/“" in bad.content.decode()
+    # Below a folder of one's own, offered in the form of that folder's page.
+    page = lena_client.get(reverse("webmail:folder", args=["Schülerzeitung"])).content.decode()
+    assert '<option value="Schülerzeitung" selected>' in page
+    response = lena_client.post(url, {"name": "Artikel", "parent": "Schülerzeitung"}, follow=True)
+    assert response.redirect_chain[-1][0] == reverse(
+        "webmail:folder", args=["Schülerzeitung/Artikel"]
+    )
 
 
 def folder_paths(user: User) -> list[str]:

@@ -144,6 +144,7 @@ def sidebar(
         "compose_url": compose_url(),
         "may_send": policies.may_send(request.user),
         "movable_folders": [f for f in folders if f.selectable],
+        "parent_folders": [f for f in folders if f.selectable and not f.special],
         "auto_reply_on": auto_reply_on(request.user),
     }
 
