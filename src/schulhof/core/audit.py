@@ -57,6 +57,8 @@ class AuditEvent(models.TextChoices):
     # mail
     MAIL_POLICY_UPDATE = "mail:policy:update", _("E-Mail-Regeln geändert")
     MAIL_AUTO_REPLY_UPDATE = "mail:autoreply:update", _("Abwesenheitsnotiz geändert")
+    MAIL_QUEUE_FLUSH = "mail:queue:flush", _("Mail-Warteschlange erneut zugestellt")
+    MAIL_QUEUE_DELETE = "mail:queue:delete", _("Zurückgestellte E-Mails gelöscht")
     # schoolimport
     IMPORT_PREVIEW = "schoolimport:import:preview", _("Import-Vorschau erstellt")
     IMPORT_APPLY = "schoolimport:import:apply", _("Import übernommen")

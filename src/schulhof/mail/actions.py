@@ -57,3 +57,30 @@ def do_update_auto_reply(user: User, changes: dict[str, Any], *, acting_user: Us
 
 def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
+
+
+def do_flush_mail_queue(*, acting_user: User) -> None:
+    """Postfix tries every waiting message again now (audited)."""
+    from schulhof.mail import queue
+    from schulhof.mail.conf import mail_conf
+
+    queue.flush(mail_conf())
+    log_event(AuditEvent.MAIL_QUEUE_FLUSH, acting_user=acting_user)
+
+
+def do_delete_deferred_mail(*, acting_user: User) -> int:
+    """Give up on every deferred message; the audit entry has how many and for which
+    domains (never addresses)."""
+    from schulhof.mail import queue
+    from schulhof.mail.conf import mail_conf
+
+    conf = mail_conf()
+    before = queue.state(conf)
+    domains = sorted(d.domain for d in before.domains if d.deferred)
+    deleted = queue.delete_deferred(conf)
+    log_event(
+        AuditEvent.MAIL_QUEUE_DELETE,
+        acting_user=acting_user,
+        details={"deleted": deleted, "domains": domains},
+    )
+    return deleted

@@ -9,11 +9,17 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from schulhof.accounts.views.admin import admin_tabs
 from schulhof.core.http import AuthenticatedHttpRequest
-from schulhof.mail import dns
-from schulhof.mail.actions import do_update_mail_policy
+from schulhof.mail import dns, queue
+from schulhof.mail.actions import (
+    do_delete_deferred_mail,
+    do_flush_mail_queue,
+    do_update_mail_policy,
+)
 from schulhof.mail.addresses import mail_domain
 from schulhof.mail.admin.forms import MailPolicyForm
 from schulhof.mail.conf import mail_conf
@@ -48,7 +54,44 @@ def mail_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
             "domain": mail_domain(),
             "records": records,
             "dns_error": dns_error,
+            "queue": queue.state(conf),
             "tabs": admin_tabs(request.user),
             "current_tab": "mail",
         },
     )
+
+
+@require_POST
+@login_required
+def queue_flush(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not request.user.is_admin:
+        raise PermissionDenied
+    try:
+        do_flush_mail_queue(acting_user=request.user)
+    except OSError:
+        messages.error(request, _("Postfix hat den Auftrag nicht angenommen."))
+    else:
+        messages.success(request, _("Postfix versucht jetzt alle wartenden E-Mails erneut."))
+    return redirect("mailadmin:settings")
+
+
+@require_POST
+@login_required
+def queue_delete_deferred(request: AuthenticatedHttpRequest) -> HttpResponse:
+    if not request.user.is_admin:
+        raise PermissionDenied
+    try:
+        deleted = do_delete_deferred_mail(acting_user=request.user)
+    except OSError:
+        messages.error(request, _("Postfix hat den Auftrag nicht angenommen."))
+    else:
+        messages.success(
+            request,
+            ngettext(
+                "%(count)s zurückgestellte E-Mail gelöscht.",
+                "%(count)s zurückgestellte E-Mails gelöscht.",
+                deleted,
+            )
+            % {"count": deleted},
+        )
+    return redirect("mailadmin:settings")
