@@ -534,7 +534,7 @@ def test_idle_connections_are_closed(start):
     mta.negotiate()
     started = time.monotonic()
     assert mta.closed_by_milter()
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10
 
 
 def test_a_frame_trickling_in_too_slowly_is_cut_off(start):
@@ -549,7 +549,7 @@ def test_a_frame_trickling_in_too_slowly_is_cut_off(start):
         except OSError:
             break
     assert mta.closed_by_milter()
-    assert time.monotonic() - started < 3
+    assert time.monotonic() - started < 10
 
 
 def test_connections_beyond_the_limit_are_turned_away(start):
