@@ -110,8 +110,10 @@ def plain_dovecot(root: Path, user: str, password_hash: str, port: int, lmtp: in
     return ["/usr/sbin/dovecot", "-F", "-c", str(config)]
 
 
-def fill(lmtp_port: int, address: str, count: int) -> None:
-    with smtplib.LMTP("127.0.0.1", lmtp_port, timeout=60) as lmtp:
+def fill(target: str | int, address: str, count: int) -> None:
+    """Deliver ``count`` messages over LMTP (a Unix socket path, or a port on 127.0.0.1)."""
+    host, port = (target, 0) if isinstance(target, str) else ("127.0.0.1", target)
+    with smtplib.LMTP(host, port, timeout=60) as lmtp:
         for number in range(count):
             body = (
                 "From: Person %d <person%d@example.org>\r\nTo: %s\r\n"
@@ -212,7 +214,7 @@ def main() -> int:
         wait_for_port(ports + 1)
 
         print("Filling both INBOXes with %d messages …" % args.messages, flush=True)
-        fill(stack.conf.lmtp_port, "leon.schmidt@schule.test", args.messages)
+        fill(str(stack.conf.lmtp_socket), "leon.schmidt@schule.test", args.messages)
         fill(ports + 1, "leon.schmidt", args.messages)
 
         # Interleaved, so that load from elsewhere hits both alike.

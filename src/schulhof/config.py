@@ -215,8 +215,8 @@ def _validate(config: Config) -> None:
     for name in ("smarthost", "smarthost_user", "smarthost_password", "dkim_selector"):
         if any(ch.isspace() for ch in getattr(config, name)):
             raise ConfigError("%s must not contain spaces or line breaks" % name)
-    if config.mail_internal_port_base > 65535 - 7:
-        raise ConfigError("mail_internal_port_base leaves no room for the seven internal ports")
+    if config.mail_internal_port_base > 65535 - 6:
+        raise ConfigError("mail_internal_port_base leaves no room for the six internal ports")
     if config.mail_max_message_mib < 1:
         raise ConfigError("mail_max_message_mib must be at least 1")
     if config.web_workers < 1:

@@ -73,7 +73,7 @@ class Server:
     process: subprocess.Popen[bytes] | None = None
     logins: dict[str, tuple[str, str]] = field(default_factory=dict)
     # The first of ten free ports for this server's Dovecot, Postfix and mail gate.
-    mail_ports: int = field(default_factory=lambda: free_port_block(11))
+    mail_ports: int = field(default_factory=lambda: free_port_block(10))
 
     @property
     def url(self) -> str:

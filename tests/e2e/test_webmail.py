@@ -51,8 +51,14 @@ try {{ parent.document.title = "pwned"; }} catch (e) {{}}</script>
 
 
 def lmtp_deliver(server, recipient: str, message: bytes) -> None:
-    # The LMTP port is the first of the internal ports (mail_internal_port_base).
-    with smtplib.LMTP("127.0.0.1", server.mail_ports + 4, timeout=60) as lmtp:
+    # Straight into the mailbox through Dovecot's LMTP socket (no sending rules).
+    from types import SimpleNamespace
+
+    from schulhof.mail.conf import LMTP_SOCKET
+    from schulhof.mail.servers.dovecot import base_dir
+
+    socket_path = base_dir(SimpleNamespace(root=server.data_dir / "mail")) / LMTP_SOCKET
+    with smtplib.LMTP(str(socket_path), timeout=60) as lmtp:
         assert lmtp.sendmail("absender@example.org", [recipient], message) == {}
 
 

@@ -33,6 +33,8 @@ def master_password() -> str:
     return str(settings.SECRETS["webmail_master_password"])
 
 
+LMTP_SOCKET = "lmtp-schulhof"
+
 # Postfix's name (milter_macro_daemon_name) for its port of Dovecot's automatic replies
 REPLIES_DAEMON = "SCHULHOF-REPLIES"
 
@@ -46,7 +48,6 @@ class MailConf:
     imaps_port: int
     submission_port: int
     smtp_port: int
-    lmtp_port: int
     sasl_port: int
     lookup_port: int
     policy_port: int
@@ -79,6 +80,14 @@ class MailConf:
         wildcard = self.bind in ("0.0.0.0", "::")  # noqa: S104 - a comparison, not a bind
         return "127.0.0.1" if wildcard else self.bind
 
+    @property
+    def lmtp_socket(self) -> Path:
+        """Dovecot's LMTP delivery: a Unix socket only Postfix (and root) may use, so that no
+        other local program can put mail into a mailbox past the sending rules."""
+        from schulhof.mail.servers.dovecot import base_dir
+
+        return base_dir(self) / LMTP_SOCKET
+
     def mailbox_home(self, user_id: int) -> Path:
         """A user's mail folder: by id, so a renamed user keeps their mail."""
         return self.mailboxes / str(user_id)
@@ -107,13 +116,12 @@ def mail_conf_from(config: Config) -> MailConf:
         imaps_port=config.imaps_port,
         submission_port=config.submission_port,
         smtp_port=config.smtp_port,
-        lmtp_port=base,
-        sasl_port=base + 1,
-        lookup_port=base + 2,
-        policy_port=base + 3,
-        milter_port=base + 4,
-        login_policy_port=base + 5,
-        replies_port=base + 6,
+        sasl_port=base,
+        lookup_port=base + 1,
+        policy_port=base + 2,
+        milter_port=base + 3,
+        login_policy_port=base + 4,
+        replies_port=base + 5,
         max_message_bytes=config.mail_max_message_mib * 1024 * 1024,
         smarthost=config.smarthost,
         smarthost_user=config.smarthost_user,

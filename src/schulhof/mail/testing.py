@@ -56,6 +56,19 @@ def free_port_block(count: int, *, attempts: int = 50) -> int:
     raise RuntimeError("no block of %d free ports" % count)
 
 
+def wait_for_socket(path: Path, timeout: float = START_TIMEOUT) -> None:
+    """Wait until a server listens on the Unix socket ``path``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            try:
+                sock.connect(str(path))
+                return
+            except OSError:
+                time.sleep(0.1)
+    raise TimeoutError("nothing listens on %s after %.0f s" % (path, timeout))
+
+
 def wait_for_port(port: int, timeout: float = START_TIMEOUT, host: str = "127.0.0.1") -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -77,7 +90,7 @@ class MailStack:
         self.root = Path(root or tempfile.mkdtemp(prefix="schulhof-mail-"))
         self.root.mkdir(parents=True, exist_ok=True)
         os.chmod(self.root, 0o755)  # noqa: S103 - the mail servers' users must enter
-        base = free_port_block(11)
+        base = free_port_block(10)
         config = dataclasses.replace(
             settings.SCHULHOF_CONFIG,
             data_dir=self.root,
@@ -116,7 +129,7 @@ class MailStack:
         self.gate.start()
         self._spawn(self.servers.dovecot_argv())
         wait_for_port(self.conf.imap_port)
-        wait_for_port(self.conf.lmtp_port)
+        wait_for_socket(self.conf.lmtp_socket)
         if self.servers.postfix_config_dir is not None:
             self._spawn(self.servers.postfix_argv())
             wait_for_port(self.conf.submission_port)
@@ -157,7 +170,7 @@ class MailStack:
 
     def deliver(self, recipient: str, message: bytes, sender: str = "") -> None:
         """Deliver straight into a mailbox over LMTP (no sending rules)."""
-        with smtplib.LMTP("127.0.0.1", self.conf.lmtp_port, timeout=60) as lmtp:
+        with smtplib.LMTP(str(self.conf.lmtp_socket), timeout=60) as lmtp:
             refused = lmtp.sendmail(sender or "test@example.org", [recipient], message)
             if refused:
                 raise smtplib.SMTPRecipientsRefused(refused)

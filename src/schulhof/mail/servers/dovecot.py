@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from schulhof.mail.conf import MASTER_SEPARATOR, MASTER_USER, MailConf
+from schulhof.mail.conf import LMTP_SOCKET, MASTER_SEPARATOR, MASTER_USER, MailConf
 from schulhof.mail.sending import smtp_text
 
 QUOTA_EXCEEDED = smtp_text(
@@ -238,9 +238,9 @@ def render_config(
         "  }",
         "}",
         "service lmtp {",
-        "  inet_listener lmtp {",
-        "    address = 127.0.0.1",
-        "    port = %d" % conf.lmtp_port,
+        "  unix_listener %s {" % LMTP_SOCKET,
+        "    mode = 0600",
+        "    user = %s" % (conf.system_user if rootless else "postfix"),
         "  }",
         "}",
         "service auth {",

@@ -78,7 +78,7 @@ def render_main(conf: MailConf, *, config_dir: Path, spool: Path, log_dir: Path)
         "virtual_alias_maps = %s" % _map(conf, "aliases"),
         "virtual_alias_expansion_limit = 20000",
         "recipient_delimiter = +",
-        "virtual_transport = lmtp:inet:127.0.0.1:%d" % conf.lmtp_port,
+        "virtual_transport = lmtp:unix:%s" % conf.lmtp_socket,
         "smtpd_sender_login_maps = %s" % _map(conf, "senders"),
         "message_size_limit = %d" % conf.max_message_bytes,
         "mailbox_size_limit = 0",
