@@ -35,6 +35,7 @@ def do_update_auto_reply(user: User, changes: dict[str, Any], *, acting_user: Us
     reply = AutoReply.objects.filter(user=user).first() or AutoReply(user=user)
     diff = apply_changes(reply, changes)
     if not diff and reply.pk:
+        autoreply.install(user)  # nothing to record; the script is written again all the same
         return reply
     with transaction.atomic():
         reply.full_clean()

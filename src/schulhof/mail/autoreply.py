@@ -15,6 +15,7 @@ rights (a pupil's reply does not go outside the school), and signs them with DKI
 
 from __future__ import annotations
 
+import logging
 import os
 from email.utils import formataddr
 from pathlib import Path
@@ -28,6 +29,8 @@ from schulhof.mail.conf import REPLIES_DAEMON, MailConf, mail_conf
 if TYPE_CHECKING:
     from schulhof.accounts.models import User
     from schulhof.mail.models import AutoReply
+
+logger = logging.getLogger(__name__)
 
 SCRIPT_DIR = "sieve"
 SCRIPT_NAME = "schulhof.sieve"
@@ -79,7 +82,15 @@ def render_script(reply: AutoReply, user: User) -> str:
 
 
 def install(user: User) -> None:
-    """Write or remove the person's script to match their automatic reply."""
+    """Write or remove the person's script to match their automatic reply. A folder that
+    cannot be written is logged, not raised: the row is saved, and saving again retries."""
+    try:
+        _install(user)
+    except OSError:
+        logger.exception("automatic reply of user %s: script not written", user.pk)
+
+
+def _install(user: User) -> None:
     from schulhof.mail.models import AutoReply
 
     conf = mail_conf()

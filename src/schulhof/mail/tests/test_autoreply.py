@@ -250,3 +250,19 @@ def test_pupils_reply_does_not_leave_the_school(mail: MailStack) -> None:
         client.sendmail("", ["oma@example.org"], data)
     assert error.value.smtp_code == 550
     assert b"ausserhalb der Schule" in error.value.smtp_error
+
+
+@pytest.mark.django_db
+def test_a_folder_that_cannot_be_written_is_logged_and_the_row_kept(
+    monkeypatch, caplog, django_capture_on_commit_callbacks
+) -> None:
+    teacher = make_user(username="thomas.mueller")
+
+    def refuse(*args: object) -> None:
+        raise PermissionError("read-only")
+
+    monkeypatch.setattr(autoreply, "write", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        do_update_auto_reply(teacher, AWAY, acting_user=teacher)
+    assert AutoReply.objects.get(user=teacher).enabled
+    assert "script not written" in caplog.text
