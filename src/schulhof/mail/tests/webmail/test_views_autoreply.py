@@ -40,6 +40,7 @@ def test_page_offers_a_prepared_text_and_shows_it_is_off(
     assert "Ausgeschaltet" in page
     assert "Lena Lang" in page  # the prepared text is signed with the name
     assert 'aria-current="page"' in page
+    assert "nur an Absender aus der Schule" in page  # a pupil may not write outside
 
 
 def test_switching_on_saves_writes_the_script_and_marks_the_side_column(

@@ -9,10 +9,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from schulhof.accounts.privileges import has_privilege
 from schulhof.core.http import AuthenticatedHttpRequest
 from schulhof.mail import autoreply
 from schulhof.mail.actions import do_update_auto_reply
 from schulhof.mail.models import AutoReply
+from schulhof.mail.privileges import MAIL_SEND_EXTERNAL
 from schulhof.mail.servers.dovecot import sieve_available
 from schulhof.mail.webmail import policies
 from schulhof.mail.webmail.forms import AutoReplyForm
@@ -58,6 +60,7 @@ def auto_reply(request: AuthenticatedHttpRequest, mail: MailSession) -> HttpResp
         "active": reply is not None and reply.is_active_on(today),
         "available": sieve_available(),
         "may_send": policies.may_send(request.user),
+        "inside_only": not has_privilege(request.user, MAIL_SEND_EXTERNAL),
         "days": AutoReply.DAYS,
         "auto_reply_page": True,
     }
