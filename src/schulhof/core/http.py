@@ -1,8 +1,12 @@
 """Request types for views behind ``login_required``, so that ``request.user`` is a User."""
 
+import functools
 import re
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.http import content_disposition_header
 
@@ -13,6 +17,18 @@ if TYPE_CHECKING:
 class AuthenticatedHttpRequest(HttpRequest):
     user: "User"
     client_address: str | None
+
+
+def admin_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Login required, then 403 for everyone but admins."""
+
+    @functools.wraps(view)
+    def wrapper(request: AuthenticatedHttpRequest, *args: Any, **kwargs: Any) -> Any:
+        if not request.user.is_admin:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return login_required(wrapper)
 
 
 def pdf_attachment(pdf: bytes, filename: str) -> HttpResponse:

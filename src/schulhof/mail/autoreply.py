@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 from django.utils import timezone
 
 from schulhof.mail import addresses
-from schulhof.mail.conf import REPLIES_DAEMON, MailConf, mail_conf
+from schulhof.mail.conf import MailConf, mail_conf
 
 if TYPE_CHECKING:
     from schulhof.accounts.models import User
@@ -35,7 +35,6 @@ logger = logging.getLogger(__name__)
 SCRIPT_DIR = "sieve"
 SCRIPT_NAME = "schulhof.sieve"
 ACTIVE_LINK = ".dovecot.sieve"
-DAEMON_NAME = REPLIES_DAEMON
 
 
 def sieve_string(text: str) -> str:

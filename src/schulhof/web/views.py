@@ -4,14 +4,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
 from schulhof.core.actions import do_update_school_settings
-from schulhof.core.http import AuthenticatedHttpRequest
+from schulhof.core.http import AuthenticatedHttpRequest, admin_required
 from schulhof.core.models import SchoolSettings
 from schulhof.web.forms import SchoolSettingsForm
 from schulhof.web.modules import modules_for
@@ -26,10 +25,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     return render(request, "web/dashboard.html", {"cards": cards})
 
 
-@login_required
+@admin_required
 def school_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not request.user.is_admin:
-        raise PermissionDenied
     instance = SchoolSettings.get()
     # The form validates a copy: ModelForm writes into its instance, and the action must see
     # the old values to audit the difference.

@@ -4,8 +4,6 @@ records to publish (with the real DKIM key)."""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -13,7 +11,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from schulhof.accounts.views.admin import admin_tabs
-from schulhof.core.http import AuthenticatedHttpRequest
+from schulhof.core.http import AuthenticatedHttpRequest, admin_required
 from schulhof.mail import dns, queue
 from schulhof.mail.actions import (
     do_delete_deferred_mail,
@@ -27,10 +25,8 @@ from schulhof.mail.dkim import DkimKeyError
 from schulhof.mail.models import MailPolicy
 
 
-@login_required
+@admin_required
 def mail_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not request.user.is_admin:
-        raise PermissionDenied
     policy = MailPolicy.get()
     # The form validates a copy, so that the action sees the old values for the audit.
     form = MailPolicyForm(request.POST or None, instance=MailPolicy.get())
@@ -62,10 +58,8 @@ def mail_settings(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@admin_required
 def queue_flush(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not request.user.is_admin:
-        raise PermissionDenied
     try:
         do_flush_mail_queue(acting_user=request.user)
     except OSError:
@@ -76,10 +70,8 @@ def queue_flush(request: AuthenticatedHttpRequest) -> HttpResponse:
 
 
 @require_POST
-@login_required
+@admin_required
 def queue_delete_deferred(request: AuthenticatedHttpRequest) -> HttpResponse:
-    if not request.user.is_admin:
-        raise PermissionDenied
     try:
         deleted = do_delete_deferred_mail(acting_user=request.user)
     except OSError:

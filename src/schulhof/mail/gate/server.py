@@ -20,7 +20,7 @@ from typing import Any
 from django.db import close_old_connections
 
 from schulhof.mail import addresses, autoreply, sending
-from schulhof.mail.conf import MailConf
+from schulhof.mail.conf import REPLIES_DAEMON, MailConf
 from schulhof.mail.gate.base import GateServer
 from schulhof.mail.gate.loginpolicy import LoginPolicyServer
 from schulhof.mail.gate.policy import PolicyHandler
@@ -69,7 +69,7 @@ class SchoolMilterPolicy:
         close_old_connections()
         senders = [value for name, value in headers if name.lower() in ("from", "sender")]
         from_addresses = [addr for _name, addr in getaddresses(senders) if addr]
-        if daemon == autoreply.DAEMON_NAME:
+        if daemon == REPLIES_DAEMON:
             refusal = check_auto_reply(from_addresses, recipients, headers)
         else:
             refusal = sending.check_header_from(login, from_addresses)
@@ -82,7 +82,7 @@ class SchoolMilterPolicy:
             )
         remove: tuple[str, ...] = ()
         marked = any(name.lower() == PARENT_INFO_HEADER.lower() for name, _value in headers)
-        if marked and daemon == autoreply.DAEMON_NAME:
+        if marked and daemon == REPLIES_DAEMON:
             remove = (PARENT_INFO_HEADER,)
         elif marked:
             user = sending.user_for_login(login)
@@ -93,7 +93,7 @@ class SchoolMilterPolicy:
     def sign_domain(
         self, *, login: str | None, daemon: str, mail_from: str, headers: list[tuple[str, str]]
     ) -> str | None:
-        if daemon == autoreply.DAEMON_NAME:
+        if daemon == REPLIES_DAEMON:
             # Automatic replies have the null sender; they are signed for their From.
             senders = [value for name, value in headers if name.lower() == "from"]
             mail_from = next((addr for _name, addr in getaddresses(senders) if addr), "")

@@ -154,15 +154,17 @@ class AutoReplyForm(forms.Form):
         label=gettext_lazy("Text"),
         max_length=4000,
         widget=forms.Textarea(attrs={"rows": 9}),
-        help_text=gettext_lazy(
-            "Jede Person, die Ihnen schreibt, bekommt diese Antwort höchstens einmal in "
-            "7 Tagen. E-Mails an Gruppen und Verteiler werden nicht beantwortet."
-        ),
     )
 
     def __init__(self, *args: Any, today: Any, **kwargs: Any) -> None:
+        from schulhof.mail.models import AutoReply
+
         super().__init__(*args, **kwargs)
         self.today = today
+        self.fields["message"].help_text = _(
+            "Jede Person, die Ihnen schreibt, bekommt diese Antwort höchstens einmal in "
+            "%(days)s Tagen. E-Mails an Gruppen und Verteiler werden nicht beantwortet."
+        ) % {"days": AutoReply.DAYS}
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

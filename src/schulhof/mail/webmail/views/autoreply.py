@@ -61,7 +61,6 @@ def auto_reply(request: AuthenticatedHttpRequest, mail: MailSession) -> HttpResp
         "available": sieve_available(),
         "may_send": policies.may_send(request.user),
         "inside_only": not has_privilege(request.user, MAIL_SEND_EXTERNAL),
-        "days": AutoReply.DAYS,
         "auto_reply_page": True,
     }
     response: HttpResponse = render(request, "mail/webmail/auto_reply.html", context, status=status)
